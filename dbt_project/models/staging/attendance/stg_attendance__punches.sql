@@ -1,0 +1,38 @@
+with
+
+source as (
+
+    select * from {{ source('attendance', 'punches') }}
+
+),
+
+deduped as (
+
+    {{ dedupe('source', ['punch_id']) }}
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        punch_id,
+        -- ids
+        employee_id,
+        device_id,
+        -- strings
+        direction,
+        -- timestamps
+        punched_at,
+        -- lineage
+        _batch_id,
+        _source_file,
+        _source_row,
+        _loaded_at,
+        _row_hash
+
+    from deduped
+
+)
+
+select * from renamed
