@@ -1,0 +1,158 @@
+"""The `scorelink` command: demo, run, status, ui, docs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.settings import REPO_ROOT, get_settings
+
+app = typer.Typer(help="ScoreLink: score people on the business results they drive.", no_args_is_help=True,
+                  add_completion=False)
+console = Console()
+
+
+def _use(landing: Path | None = None) -> None:
+    """Fix the settings for this process (and the dbt subprocess) before Dagster definitions load."""
+    if landing is not None:
+        os.environ["SCORELINK_LANDING"] = str(landing.resolve())
+    get_settings.cache_clear()
+    get_settings().export_env()
+
+
+def _run_and_report() -> None:
+    from orchestration.pipeline_run import run_pipeline
+
+    settings = get_settings()
+    console.print(f"Landing folder: [bold]{settings.landing_dir}[/]")
+    console.print(f"Warehouse:      [bold]{settings.warehouse_path}[/]")
+    result = run_pipeline(console=console)
+    if not result.success:
+        console.print("[bold red]Pipeline failed[/] (run id " + result.run_id + "):")
+        for failure in result.failures:
+            console.print(f"  - {failure}")
+        console.print("Nothing downstream of a failure was published. See `scorelink status` or `make ui`.")
+        raise typer.Exit(1)
+    _print_summary(result.run_id)
+
+
+def _print_summary(run_id: str) -> None:
+    from orchestration.status import collect_status
+
+    status = collect_status(get_settings())
+    ing = status["ingest"] or {}
+    console.print(f"\n[bold green]Pipeline succeeded[/] (run id {run_id})")
+    console.print(f"Ingested {ing.get('files', 0)} files: {ing.get('rows_loaded', 0):,} rows loaded, "
+                  f"{ing.get('rows_quarantined', 0):,} quarantined (see table ingest.quarantine).")
+    if status["published"]:
+        first, last = status["published"][0]["period"], status["published"][-1]["period"]
+        console.print(f"Published sales-rep scores for {len(status['published'])} periods ({first} .. {last}).")
+    pub = get_settings().published_dir
+    table = Table(title="Where to look", show_header=False)
+    table.add_row("Published scores (read-only DuckDB for BI)", str(pub / "serving.duckdb"))
+    table.add_row("Published scores (Parquet)", str(pub / "parquet"))
+    table.add_row("Warehouse (pipeline only)", str(get_settings().warehouse_path))
+    table.add_row("Lineage graph and run history", "make ui  (then open http://127.0.0.1:3000)")
+    table.add_row("Status for scripts", "scorelink status --json")
+    console.print(table)
+
+
+@app.command()
+def demo(
+    employees: Annotated[int, typer.Option(help="Number of employees of the demo company.")] = 300,
+    months: Annotated[int, typer.Option(help="Months of history.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same company.")] = 7,
+    start_month: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2024-01",
+) -> None:
+    """Simulate the demo company, run the whole pipeline on it and publish its scores.
+
+    Starts from a clean demo: the landing folder and the warehouse under SCORELINK_HOME are recreated.
+    """
+    from ingest.simulator import simulate
+
+    settings = get_settings()
+    home = settings.home.resolve()
+    for stale in (home / "landing", settings.warehouse_path.parent, settings.published_dir):
+        shutil.rmtree(stale, ignore_errors=True)
+    with console.status(f"Simulating {employees} employees over {months} months (seed {seed})"):
+        sim = simulate(home, employees=employees, months=months, seed=seed, start_month=start_month)
+    console.print(f"Demo company written: {len(sim.files)} landing files in [bold]{sim.landing_dir}[/] "
+                  f"(planted causes in {sim.ground_truth_path.name}, which the pipeline never reads)")
+    _use(sim.landing_dir)
+    _run_and_report()
+
+
+@app.command()
+def run(
+    landing: Annotated[Path, typer.Option(help="Landing folder with your exports (see docs/sources.md).",
+                                          exists=True, file_okay=False)] = None,
+) -> None:
+    """Run the pipeline on a landing folder (default: SCORELINK_HOME/landing)."""
+    _use(landing)
+    _run_and_report()
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Warehouse path, tables with row counts, last run, quarantine counts, gate results."""
+    from orchestration.status import collect_status
+
+    _use()
+    st = collect_status(get_settings())
+    if as_json:
+        sys.stdout.write(json.dumps(st, indent=2, default=str) + "\n")
+        return
+    console.print(f"Warehouse: {st['warehouse']['path']}" + (" [yellow](busy: a run holds it)[/]"
+                                                              if st["warehouse"]["busy"] else ""))
+    if st["last_run"]:
+        lr = st["last_run"]
+        console.print(f"Last run:  {lr['run_id']} {lr['status']}")
+    tables = Table("schema", "table", "rows", title="Tables")
+    for t in st["tables"]:
+        tables.add_row(t["schema"], t["table"], f"{t['rows']:,}")
+    console.print(tables)
+    if st["quarantine"]:
+        q = Table("source", "entity", "rows", title="Quarantine (ingest.quarantine)")
+        for r in st["quarantine"]:
+            q.add_row(r["source"], r["entity"], str(r["rows"]))
+        console.print(q)
+    for gate in st["gates"]:
+        mark = "[green]passed[/]" if gate["passed"] else "[red]FAILED[/]"
+        console.print(f"Gate {gate['gate']}: {mark} - {gate['detail']}")
+    if st["published"]:
+        console.print(f"Published periods: {len(st['published'])} "
+                      f"({st['published'][0]['period']} .. {st['published'][-1]['period']})")
+
+
+@app.command()
+def ui() -> None:
+    """Start the Dagster UI (dagster dev) on http://127.0.0.1:3000 with ScoreLink's code location."""
+    _use()
+    from orchestration.dbt_assets import scorelink_dbt_project
+
+    scorelink_dbt_project()  # parse dbt once before the UI starts
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1",
+                            "-p", "3000"])
+
+
+@app.command()
+def docs() -> None:
+    """Regenerate docs/sources.md from the landing contracts."""
+    from ingest.contract_docs import render_sources_doc
+
+    target = REPO_ROOT / "docs" / "sources.md"
+    target.write_text(render_sources_doc(), encoding="utf-8")
+    console.print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,77 @@
+"""dbt models as Dagster assets and dbt tests as asset checks, in one graph with the ingest assets.
+
+dbt runs as a subprocess (DbtCliResource), never in-process, so it takes the DuckDB write lock only
+while it runs. The manifest is parsed once per process (or at build time), not at every code load.
+"""
+
+
+import json
+import sys
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from ingest.landing import read_manifest
+from orchestration.ingest_assets import LandingResource
+from orchestration.settings import DBT_PROJECT_DIR, get_settings
+
+
+# dbt from this environment, whether or not the venv is on PATH (make targets call .venv/bin/... directly).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
+class ScoreLinkTranslator(DagsterDbtTranslator):
+    """Sources are the raw tables the ingest assets write; models group by their dbt layer folder."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return dbt_resource_props["source_name"]
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+@cache
+def scorelink_dbt_project() -> DbtProject:
+    settings = get_settings()
+    settings.export_env()
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=settings.dbt_target)
+    # Parse once per process (cached), so the manifest always matches the models on disk; dbt's partial
+    # parsing (target/partial_parse.msgpack) keeps it to a few seconds.
+    _parse(project)
+    return project
+
+
+def _parse(project: DbtProject) -> None:
+    DbtCliResource(project_dir=project, target=project.target, dbt_executable=DBT_EXECUTABLE).cli(
+        ["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+def dbt_vars(landing_dir: Path) -> dict[str, Any]:
+    manifest = read_manifest(landing_dir)
+    return {"base_currency": manifest.base_currency}
+
+
+def build_dbt_assets() -> dg.AssetsDefinition:
+    project = scorelink_dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=ScoreLinkTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False)),
+        name="scorelink_dbt_models",
+        op_tags={"scorelink/writes": "warehouse"},
+    )
+    def scorelink_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, landing: LandingResource):
+        args = ["build", "--vars", json.dumps(dbt_vars(Path(landing.path)))]
+        yield from dbt.cli(args, context=context).stream()
+
+    return scorelink_dbt_models

@@ -1,0 +1,54 @@
+"""The ScoreLink Dagster code location: landing files -> raw -> dbt layers -> published scores."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.dbt_assets import DBT_EXECUTABLE, build_dbt_assets, scorelink_dbt_project
+from orchestration.ingest_assets import LandingResource, build_all_ingest
+from orchestration.publish_assets import published_sales_rep_scores
+from orchestration.sensors import landing_files_sensor
+from orchestration.settings import get_settings
+from orchestration.warehouse import WarehouseResource
+
+# Runs that write the warehouse carry this tag; the instance's run queue (dagster.yaml) lets one at a time.
+WAREHOUSE_WRITE_TAG = {"scorelink/writes": "warehouse"}
+
+settings = get_settings()
+settings.export_env()
+
+ingest_assets, ingest_checks = build_all_ingest()
+dbt_models = build_dbt_assets()
+
+pipeline_job = dg.define_asset_job(
+    "scorelink_pipeline",
+    selection=dg.AssetSelection.all(),
+    description="Ingest every landing entity, build the dbt layers with their tests, publish scores.",
+    tags=WAREHOUSE_WRITE_TAG,
+    # One step at a time: DuckDB has one writer and dbt is a subprocess that needs the lock.
+    executor_def=dg.in_process_executor,
+)
+
+nightly_schedule = dg.ScheduleDefinition(
+    name="scorelink_nightly",
+    job=pipeline_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Rebuild everything from the landing folder every night at 02:00 UTC.",
+)
+
+defs = dg.Definitions(
+    assets=[*ingest_assets, dbt_models, published_sales_rep_scores],
+    asset_checks=ingest_checks,
+    jobs=[pipeline_job],
+    schedules=[nightly_schedule],
+    sensors=[landing_files_sensor(pipeline_job)],
+    resources={
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "landing": LandingResource(path=str(settings.landing_dir)),
+        "dbt": DbtCliResource(project_dir=scorelink_dbt_project(), target=settings.dbt_target,
+                              dbt_executable=DBT_EXECUTABLE),
+    },
+)

@@ -1,0 +1,81 @@
+"""Run the whole pipeline in this process, showing progress step by step (used by the CLI and tests)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from dagster import DagsterEventType, DagsterInstance
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+@dataclass
+class PipelineResult:
+    run_id: str
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def run_pipeline(instance: DagsterInstance | None = None, show_progress: bool = True,
+                 console: Console | None = None) -> PipelineResult:
+    from orchestration.definitions import defs  # imported late: settings must be final first
+
+    instance = instance or DagsterInstance.get()
+    job = defs.resolve_job_def("scorelink_pipeline")
+    run_id = str(uuid.uuid4())
+    holder: dict = {}
+
+    def _execute():
+        try:
+            holder["result"] = job.execute_in_process(
+                instance=instance, run_id=run_id, raise_on_error=False, run_config=QUIET_LOGS)
+        except BaseException as exc:  # surfaced below, in the caller's thread
+            holder["error"] = exc
+
+    thread = threading.Thread(target=_execute, name="scorelink-pipeline")
+    total_steps = len(job.nodes)
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=not show_progress, transient=False) as progress:
+        task = progress.add_task("starting", total=total_steps)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.5)
+            _update(progress, task, instance, run_id)
+        _update(progress, task, instance, run_id)
+    if "error" in holder:
+        raise holder["error"]
+    result = holder["result"]
+    failures = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            err = event.step_failure_data.error
+            failures.append(f"{event.step_key}: {err.message.strip() if err else 'failed'}")
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.asset_check_evaluation_data
+            if not ev.passed:
+                failures.append(f"check {ev.asset_key.to_user_string()}:{ev.check_name} failed")
+    durations = {}
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_SUCCESS:
+            durations[event.step_key] = event.event_specific_data.duration_ms / 1000
+    return PipelineResult(run_id, result.success, failures, durations)
+
+
+def _update(progress: Progress, task, instance: DagsterInstance, run_id: str) -> None:
+    records = instance.all_logs(run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS,
+                                                   DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED})
+    done = 0
+    current = None
+    for rec in records:
+        ev = rec.dagster_event
+        if ev.event_type == DagsterEventType.STEP_START:
+            current = ev.step_key
+        else:
+            done += 1
+    label = f"{current}" if current else "starting"
+    progress.update(task, completed=done, description=label[:60])
