@@ -34,14 +34,16 @@ def _run_and_report() -> None:
     settings = get_settings()
     console.print(f"Landing folder: [bold]{settings.landing_dir}[/]")
     console.print(f"Warehouse:      [bold]{settings.warehouse_path}[/]")
-    result = run_pipeline(console=console)
+    result = run_pipeline()
     if not result.success:
         console.print("[bold red]Pipeline failed[/] (run id " + result.run_id + "):")
         for failure in result.failures:
             console.print(f"  - {failure}")
-        console.print("Nothing downstream of a failure was published. See `scorelink status` or `make ui`.")
+        console.print(f"Nothing downstream of a failure was published. dbt's log: {result.log_path}")
+        console.print("See `scorelink status` or `make ui` for the run.")
         raise typer.Exit(1)
     _print_summary(result.run_id)
+    console.print(f"Run log (dbt output): {result.log_path}")
 
 
 def _print_summary(run_id: str) -> None:

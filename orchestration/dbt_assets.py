@@ -6,6 +6,7 @@ while it runs. The manifest is parsed once per process (or at build time), not a
 
 
 import json
+import shutil
 import sys
 from collections.abc import Mapping
 from functools import cache
@@ -13,12 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from ingest.landing import read_manifest
 from orchestration.ingest_assets import LandingResource
 from orchestration.settings import DBT_PROJECT_DIR, get_settings
-
 
 # dbt from this environment, whether or not the venv is on PATH (make targets call .venv/bin/... directly).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -55,6 +61,18 @@ def _parse(project: DbtProject) -> None:
         ["parse", "--quiet"], target_path=project.target_path).wait()
 
 
+def keep_run_results(run_results: Path) -> list[str]:
+    """Copy dbt's run results to HOME/reports (read by `scorelink status`); return what failed."""
+    if not run_results.exists():
+        return []
+    target = get_settings().home / "reports" / "dbt_run_results.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_results, target)
+    results = json.loads(run_results.read_text()).get("results", [])
+    return [f"{r['unique_id']}: {(r.get('message') or r['status']).strip()}"
+            for r in results if r.get("status") in ("error", "fail")]
+
+
 def dbt_vars(landing_dir: Path) -> dict[str, Any]:
     manifest = read_manifest(landing_dir)
     return {"base_currency": manifest.base_currency}
@@ -72,6 +90,13 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     )
     def scorelink_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, landing: LandingResource):
         args = ["build", "--vars", json.dumps(dbt_vars(Path(landing.path)))]
-        yield from dbt.cli(args, context=context).stream()
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        failed = keep_run_results(invocation.target_path / "run_results.json")
+        if not invocation.is_successful():
+            raise dg.Failure(
+                description="dbt build failed: " + ("; ".join(failed[:10]) or str(invocation.get_error())),
+                metadata={"failed_nodes": len(failed)},
+            )
 
     return scorelink_dbt_models

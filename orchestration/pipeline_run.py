@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from orchestration.settings import get_settings
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
@@ -19,10 +31,12 @@ class PipelineResult:
     success: bool
     failures: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
+    log_path: Path | None = None
 
 
 def run_pipeline(instance: DagsterInstance | None = None, show_progress: bool = True,
-                 console: Console | None = None) -> PipelineResult:
+                 log_dir: Path | None = None) -> PipelineResult:
+    """Run the pipeline job once. dbt's own output goes to LOG_DIR/run-<run id>.log, not the terminal."""
     from orchestration.definitions import defs  # imported late: settings must be final first
 
     instance = instance or DagsterInstance.get()
@@ -39,8 +53,17 @@ def run_pipeline(instance: DagsterInstance | None = None, show_progress: bool = 
 
     thread = threading.Thread(target=_execute, name="scorelink-pipeline")
     total_steps = len(job.nodes)
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, disable=not show_progress, transient=False) as progress:
+    log_dir = log_dir or get_settings().home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"run-{run_id}.log"
+    terminal = Console(file=sys.stdout)  # bound now, before stdout is redirected to the log
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+        Progress(*columns, console=terminal, disable=not show_progress) as progress,
+    ):
         task = progress.add_task("starting", total=total_steps)
         thread.start()
         while thread.is_alive():
@@ -53,8 +76,7 @@ def run_pipeline(instance: DagsterInstance | None = None, show_progress: bool = 
     failures = []
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
-            err = event.step_failure_data.error
-            failures.append(f"{event.step_key}: {err.message.strip() if err else 'failed'}")
+            failures.append(f"{event.step_key}: {_root_message(event.step_failure_data.error)}")
         if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             ev = event.asset_check_evaluation_data
             if not ev.passed:
@@ -63,7 +85,16 @@ def run_pipeline(instance: DagsterInstance | None = None, show_progress: bool = 
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_SUCCESS:
             durations[event.step_key] = event.event_specific_data.duration_ms / 1000
-    return PipelineResult(run_id, result.success, failures, durations)
+    return PipelineResult(run_id, result.success, failures, durations, log_path)
+
+
+def _root_message(err) -> str:
+    """The innermost error's message: Dagster wraps the real error (ours or dbt's) in its own."""
+    if err is None:
+        return "failed"
+    while err.cause is not None:
+        err = err.cause
+    return err.message.strip()
 
 
 def _update(progress: Progress, task, instance: DagsterInstance, run_id: str) -> None:

@@ -25,7 +25,7 @@ SCORE_COLUMNS = [
     "quota_attainment", "score",
 ]
 
-PUBLISH_DDL = f"""
+PUBLISH_DDL = """
 create schema if not exists published;
 create table if not exists published.score_versions (
   period varchar not null,

@@ -43,10 +43,6 @@ class Settings(BaseSettings):
     def dagster_home(self) -> Path:
         return (self.home / "dagster").resolve()
 
-    @property
-    def dbt_target_dir(self) -> Path:
-        return DBT_PROJECT_DIR / "target"
-
     def export_env(self) -> None:
         """Set the variables that subprocesses (dbt) and Dagster read."""
         self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)

@@ -90,7 +90,7 @@ def _fill_from_warehouse(con: duckdb.DuckDBPyConnection, status: dict[str, Any])
 
 
 def _dbt_gates(settings: Settings) -> list[dict[str, Any]]:
-    path = settings.dbt_target_dir / "run_results.json"
+    path = settings.home / "reports" / "dbt_run_results.json"
     if not path.exists():
         return []
     results = json.loads(path.read_text())
