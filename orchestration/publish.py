@@ -1,6 +1,7 @@
 """Publish scores: immutable, versioned snapshots per period, plus serving copies for readers.
 
-A period's snapshot is keyed by (period, version). Publishing the same inputs again is a no-op (the
+Only closed periods are published: months whose last day the data has reached. A period's snapshot is
+keyed by (period, version). Publishing the same inputs again is a no-op (the
 input fingerprint is unchanged); changed inputs produce the next version with the number of changed rows
 against the previous one. Nothing published is updated or deleted.
 
@@ -20,6 +21,7 @@ import duckdb
 
 SCORECARD_VERSION = "sales_rep_revenue_attainment_v1"
 SOURCE_MART = "marts.fct_sales_rep_monthly_scores"
+DATA_WINDOW = "intermediate.int_data_window"
 SCORE_COLUMNS = [
     "employee_id", "days_as_sales_rep", "order_count", "line_count", "revenue_base", "quota_base",
     "quota_attainment", "score",
@@ -80,8 +82,13 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPu
     con.execute("begin transaction")
     try:
         con.execute(PUBLISH_DDL)
+        # Only closed periods are published: the data must reach the last day of the month. A month the
+        # data only starts (e.g. a few January receipts after a December close) stays open.
         periods = [r[0] for r in con.execute(
-            f"select distinct strftime(month, '%Y-%m') from {SOURCE_MART} order by 1").fetchall()]
+            f"""select distinct strftime(s.month, '%Y-%m')
+                from {SOURCE_MART} s, {DATA_WINDOW} w
+                where last_day(s.month) <= w.last_data_date
+                order by 1""").fetchall()]
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         results = []
         cols = ", ".join(SCORE_COLUMNS)
@@ -106,7 +113,7 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPu
             changed = 0
             if last:
                 changed = con.execute(
-                    f"""select count(*) from (
+                    f"""select count(distinct employee_id) from (
                           (select {cols} from published.sales_rep_scores where period = ? and version = ?
                            except select {cols} from published.sales_rep_scores where period = ? and version = ?)
                           union all

@@ -1,0 +1,85 @@
+"""Publication: versioned, immutable snapshots; republishing the same inputs is a no-op."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from orchestration.publish import publish_scores, write_serving_copies
+
+MART = """
+create schema marts;
+create schema intermediate;
+create table intermediate.int_data_window as
+  select date '2024-01-01' as window_start, date '2024-03-02' as window_end,
+         date '2024-01-01' as first_data_date, date '2024-03-02' as last_data_date;
+create table marts.fct_sales_rep_monthly_scores (
+  employee_id varchar, month date, days_as_sales_rep integer, revenue_base decimal(28, 6),
+  quota_base decimal(28, 6), quota_attainment decimal(28, 6), score decimal(28, 6), order_count bigint,
+  line_count bigint);
+insert into marts.fct_sales_rep_monthly_scores values
+  ('E1', date '2024-01-01', 31, 9000, 10000, 0.9, 90, 3, 5),
+  ('E2', date '2024-01-01', 31, 15000, 10000, 1.5, 120, 4, 9),
+  ('E1', date '2024-02-01', 29, 0, 10000, 0, 0, 0, 0),
+  ('E2', date '2024-02-01', 10, 500, null, null, null, 1, 1),
+  ('E1', date '2024-03-01', 2, 100, 10000, 0.01, 1, 1, 1);
+"""
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    c.execute(MART)
+    yield c
+    c.close()
+
+
+def _versions(con):
+    return con.execute("select period, version, row_count, changed_rows, reason from published.score_versions "
+                       "order by period, version").fetchall()
+
+
+def test_first_publication_covers_closed_periods_only(con):
+    results = publish_scores(con, run_id="run-1")
+    assert [(r.period, r.version, r.rows) for r in results] == [("2024-01", 1, 2), ("2024-02", 1, 2)]
+    # 2024-03 is open: the data reaches 2024-03-02 only
+    assert con.execute("select count(*) from published.sales_rep_scores where period = '2024-03'").fetchone()[0] == 0
+    assert con.execute("select employee_id, revenue_base, score from published.sales_rep_scores_current "
+                       "where period = '2024-01' order by 1").fetchall() == [("E1", 9000, 90.0), ("E2", 15000, 120.0)]
+
+
+def test_republishing_the_same_inputs_is_a_no_op(con):
+    publish_scores(con, run_id="run-1")
+    before = con.execute("select * from published.sales_rep_scores order by all").fetchall()
+    results = publish_scores(con, run_id="run-2")
+    assert not any(r.published for r in results)
+    assert _versions(con) == [("2024-01", 1, 2, 0, "first publication"), ("2024-02", 1, 2, 0, "first publication")]
+    assert con.execute("select * from published.sales_rep_scores order by all").fetchall() == before
+
+
+def test_changed_inputs_make_a_restatement_and_keep_the_old_version(con):
+    publish_scores(con, run_id="run-1")
+    con.execute("update marts.fct_sales_rep_monthly_scores set revenue_base = 9500, quota_attainment = 0.95, "
+                "score = 95 where employee_id = 'E1' and month = date '2024-01-01'")
+    results = publish_scores(con, run_id="run-2")
+    assert [(r.period, r.version, r.published) for r in results] == [("2024-01", 2, True), ("2024-02", 1, False)]
+    assert _versions(con)[:2] == [("2024-01", 1, 2, 0, "first publication"),
+                                  ("2024-01", 2, 2, 1, "restatement: inputs changed")]
+    assert con.execute("select version, score from published.sales_rep_scores where period = '2024-01' "
+                       "and employee_id = 'E1' order by version").fetchall() == [(1, 90.0), (2, 95.0)]
+    assert con.execute("select score from published.sales_rep_scores_current where period = '2024-01' "
+                       "and employee_id = 'E1'").fetchone()[0] == 95.0
+
+
+def test_serving_copies_hold_the_published_rows(con, tmp_path):
+    publish_scores(con, run_id="run-1")
+    files = write_serving_copies(con, tmp_path)
+    serving = duckdb.connect(str(files["serving_duckdb"]), read_only=True)
+    try:
+        assert serving.execute("select count(*) from published.sales_rep_scores_current").fetchone()[0] == 4
+        published_at = serving.execute("select max(published_at) from published.score_versions").fetchone()[0]
+    finally:
+        serving.close()
+    assert isinstance(published_at, dt.datetime)
+    assert duckdb.sql(f"select count(*) from '{files['sales_rep_scores']}'").fetchone()[0] == 4
+    assert not list(tmp_path.glob(".*.tmp"))
