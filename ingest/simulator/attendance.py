@@ -1,0 +1,222 @@
+"""Attendance: work schedules, clock punches (local time with UTC offset), leave and holiday calendars."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from ingest.simulator.holidays import Calendars
+from ingest.simulator.org import FUNCTION_OF_ROLE, ROLE_CODE, Org, Person
+from ingest.simulator.period import Period
+
+FLEX_SALES = ("flexible", "07:00", "20:00", 8.0)
+FLEX_OFFICE = ("flexible", "08:00", "19:00", 8.0)
+FIXED_OFFICE = ("fixed", "09:00", "18:00", 8.0)
+FIXED_WAREHOUSE = ("fixed", "08:30", "17:30", 8.0)
+
+
+@dataclass
+class Attendance:
+    schedules: list[dict]
+    punches: dict[str, np.ndarray]
+    leave: list[dict]
+    holidays: list[tuple[str, dt.date, str]]
+
+
+def _schedule_for(person: Person, role: str, day: dt.date, policy_day: dt.date | None) -> tuple:
+    function = FUNCTION_OF_ROLE[role]
+    if person.country != "CN":
+        return FLEX_OFFICE
+    if function in ("sales", "executive"):
+        return FLEX_SALES
+    if role == "operations_specialist":
+        return FIXED_WAREHOUSE
+    if function in ("hr", "admin") and policy_day is not None and day >= policy_day:
+        return FLEX_OFFICE
+    return FIXED_OFFICE
+
+
+def schedules(period: Period, org: Org) -> list[dict]:
+    policy_day = period.month_starts[period.n_months // 2] if period.n_months >= 2 else None
+    rows = []
+    for p in org.people:
+        points = sorted({seg.start for seg in p.segments} | ({policy_day} if policy_day else set()))
+        spans: list[list] = []
+        for day in points:
+            seg = p.segment_on(day)
+            if seg is None:
+                continue
+            sched = _schedule_for(p, seg.role, day, policy_day)
+            if spans and spans[-1][1] == sched:
+                continue
+            spans.append([day, sched])
+        for k, (day, sched) in enumerate(spans):
+            end = spans[k + 1][0] - dt.timedelta(days=1) if k + 1 < len(spans) else p.termination_date
+            rows.append(
+                {
+                    "employee": p.idx,
+                    "valid_from": day,
+                    "valid_to": end,
+                    "type": sched[0],
+                    "start": sched[1],
+                    "end": sched[2],
+                    "hours": sched[3],
+                }
+            )
+    return rows
+
+
+def leave(period: Period, org: Org, calendars: Calendars, rng: np.random.Generator) -> list[dict]:
+    rows = []
+    years = period.n_months / 12
+    for p in org.people:
+        work = calendars.working[p.country]
+        first = max(0, period.index(p.hire_date))
+        last = period.n_days - 1 if p.termination_date is None else period.index(p.termination_date)
+        if last < first:
+            continue
+        taken = np.zeros(period.n_days, dtype=bool)
+        wanted = [("annual", (1, 6))] * int(rng.poisson(3 * years)) + [("sick", (1, 4))] * int(rng.poisson(1.5 * years))
+        if rng.random() < 0.012 * years:
+            wanted.append(("parental", (98, 99) if p.female else (15, 16)))
+        if rng.random() < 0.01 * years:
+            wanted.append(("unpaid", (5, 21)))
+        if rng.random() < 0.03 * years:
+            wanted.append(("other", (1, 3)))
+        for kind, (lo, hi) in wanted:
+            start = int(rng.integers(first, last + 1))
+            start = calendars.next_working(p.country, start)
+            span = int(rng.integers(lo, hi))
+            end = start + span - 1
+            if kind in ("annual", "sick", "other"):  # counted in working days
+                end, count = start, 1
+                while count < span and end + 1 <= last:
+                    end += 1
+                    count += bool(work[end])
+            if start > last or end > last or taken[start : end + 1].any():
+                continue
+            status = "approved" if rng.random() < 0.95 else "rejected"
+            if status == "approved":
+                taken[start : end + 1] = True
+            rows.append(
+                {
+                    "employee": p.idx,
+                    "start": period.date(start),
+                    "end": period.date(end),
+                    "type": kind,
+                    "status": status,
+                }
+            )
+        if p.termination_date is None and rng.random() < 0.03:  # requested for after the export
+            start = period.end + dt.timedelta(days=int(rng.integers(3, 30)))
+            rows.append(
+                {
+                    "employee": p.idx,
+                    "start": start,
+                    "end": start + dt.timedelta(days=int(rng.integers(0, 5))),
+                    "type": "annual",
+                    "status": "requested",
+                }
+            )
+    rows.sort(key=lambda r: (r["start"], r["employee"]))
+    return rows
+
+
+def _offsets(period: Period, tz: str) -> np.ndarray:
+    zone = ZoneInfo(tz)
+    out = []
+    for i in range(period.n_days):
+        off = dt.datetime.combine(period.date(i), dt.time(12), tzinfo=zone).utcoffset()
+        minutes = int(off.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        out.append(f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
+    return np.array(out)
+
+
+def punches(
+    period: Period,
+    org: Org,
+    calendars: Calendars,
+    schedule_rows: list[dict],
+    leave_rows: list[dict],
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    offsets = {tz: _offsets(period, tz) for tz in sorted({p.timezone for p in org.people})}
+    on_leave = np.zeros((len(org.people), period.n_days), dtype=bool)
+    for row in leave_rows:
+        if row["status"] == "approved":
+            a, b = period.index(row["start"]), period.index(row["end"])
+            on_leave[row["employee"], max(0, a) : max(0, min(period.n_days, b + 1))] = True
+    sched_by_person: dict[int, list[dict]] = {}
+    for row in schedule_rows:
+        sched_by_person.setdefault(row["employee"], []).append(row)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("employee", "local", "utc", "offset", "direction", "device")}
+    day_idx = np.arange(period.n_days)
+    for p in org.people:
+        employed = org.role_day[p.idx] >= 0
+        days = day_idx[employed & calendars.working[p.country] & ~on_leave[p.idx]]
+        if len(days) == 0:
+            continue
+        n = len(days)
+        start_min = np.zeros(n)
+        end_min = np.zeros(n)
+        flexible = np.zeros(n, dtype=bool)
+        for row in sched_by_person[p.idx]:
+            a = period.index(row["valid_from"])
+            b = period.n_days if row["valid_to"] is None else period.index(row["valid_to"]) + 1
+            sel = (days >= a) & (days < b)
+            h, m = map(int, row["start"].split(":"))
+            start_min[sel] = h * 60 + m
+            h, m = map(int, row["end"].split(":"))
+            end_min[sel] = h * 60 + m
+            flexible[sel] = row["type"] == "flexible"
+        late = rng.random(n) < 0.06
+        fixed_in = np.where(late, start_min + rng.uniform(3, 45, size=n), start_min - np.abs(rng.normal(12, 8, size=n)))
+        flex_in = start_min + rng.uniform(60, 180, size=n)
+        t_in = np.where(flexible, flex_in, fixed_in)
+        fixed_out = end_min + np.maximum(-5, rng.normal(15, 20, size=n))
+        flex_out = t_in + 9 * 60 + np.maximum(-15, rng.normal(20, 30, size=n))
+        t_out = np.minimum(np.where(flexible, flex_out, fixed_out), 23 * 60 + 50)
+        secs_in = np.round(t_in * 60).astype(np.int64)
+        secs_out = np.round(t_out * 60).astype(np.int64)
+        keep_in = rng.random(n) >= 0.003
+        keep_out = rng.random(n) >= 0.007
+        off = offsets[p.timezone][days]
+        off_sec = np.array([(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in off])
+        seg_role = org.role_day[p.idx, days]
+        is_rep = seg_role == ROLE_CODE["sales_rep"]
+        if p.country != "CN":
+            device = np.full(n, "APP-MOBILE")
+        else:
+            dept_clock = "CLK-WH-01" if p.role == "operations_specialist" else "CLK-SH-0" + str(1 + p.idx % 2)
+            office = "CLK-GZ-01" if p.region == "south" else "CLK-SH-01"
+            device = np.where(is_rep, np.where(rng.random(n) < 0.7, "APP-MOBILE", office), dept_clock)
+        for direction, secs, keep in (("in", secs_in, keep_in), ("out", secs_out, keep_out)):
+            local = (period.epoch + days[keep]).astype("datetime64[s]") + secs[keep].astype("timedelta64[s]")
+            parts["employee"].append(np.full(int(keep.sum()), p.idx))
+            parts["local"].append(local)
+            parts["utc"].append(local - off_sec[keep].astype("timedelta64[s]"))
+            parts["offset"].append(off[keep])
+            parts["direction"].append(np.full(int(keep.sum()), direction))
+            parts["device"].append(device[keep])
+    out = {k: np.concatenate(v) for k, v in parts.items()}
+    order = np.lexsort((out["employee"], out["utc"]))
+    out = {k: v[order] for k, v in out.items()}
+    out["text"] = np.char.add(np.datetime_as_string(out["local"], unit="s"), out["offset"])
+    out["id"] = np.char.add("PN", np.char.zfill(np.arange(1, len(order) + 1).astype(str), 9))
+    return out
+
+
+def build_attendance(period: Period, org: Org, calendars: Calendars, rng: np.random.Generator) -> Attendance:
+    sched = schedules(period, org)
+    lv = leave(period, org, calendars, rng)
+    countries = sorted({p.country for p in org.people})
+    return Attendance(
+        schedules=sched,
+        punches=punches(period, org, calendars, sched, lv, rng),
+        leave=lv,
+        holidays=[r for r in calendars.rows() if r[0] in countries],
+    )

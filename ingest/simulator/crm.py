@@ -1,0 +1,316 @@
+"""CRM records: inbound inquiries and first responses, follow-up activities, opportunities, complaints and
+customer satisfaction. The planted busy rep logs about three times the usual follow-ups but converts few."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.simulator.customers import Customers
+from ingest.simulator.fx import FxRates
+from ingest.simulator.holidays import Calendars
+from ingest.simulator.org import ROLE_CODE, SALES_DEPT, Org
+from ingest.simulator.period import Period
+from ingest.simulator.sales import Orders
+
+ACTIVITIES_PER_MONTH = 32
+BUSY_ACTIVITIES_PER_MONTH = 110
+METHODS = np.array(["call", "visit", "email", "wechat", "meeting"])
+METHOD_P = {"offline": [0.4, 0.25, 0.1, 0.2, 0.05], "online": [0.25, 0.0, 0.3, 0.4, 0.05]}
+DURATION = {"call": (2, 20), "visit": (30, 120), "email": (5, 15), "wechat": (1, 10), "meeting": (30, 90)}
+OUTCOMES = np.array(["no_answer", "interested", "quote_sent", "lost"])
+CONTENT = {
+    "no_answer": "未接通，稍后再联系",
+    "interested": "客户对新品有兴趣，约下周报价",
+    "quote_sent": "已发送报价单，等待回复",
+    "order": "客户确认下单",
+    "lost": "客户选择了其他供应商",
+}
+PREFIX = {"call": "电话", "visit": "拜访", "email": "邮件", "wechat": "微信", "meeting": "会议"}
+
+
+@dataclass
+class Crm:
+    activities: dict[str, np.ndarray]
+    inquiries: dict[str, np.ndarray]
+    opportunities: list[dict]
+    complaints: list[dict]
+    satisfaction: list[dict]
+
+
+def _pick_customers(
+    customers: Customers,
+    rep: int,
+    days: np.ndarray,
+    rng: np.random.Generator,
+    allow: np.ndarray | None = None,
+) -> np.ndarray:
+    """A customer the rep holds on each day (weighted by size); -1 where the rep holds none."""
+    segs = np.flatnonzero(customers.seg_rep == rep)
+    if len(segs) == 0 or len(days) == 0:
+        return np.full(len(days), -1)
+    cust = customers.seg_customer[segs]
+    d = days[:, None]
+    ok = (customers.seg_from[segs][None, :] <= d) & (d <= customers.seg_to[segs][None, :])
+    if allow is not None:
+        ok &= allow[:, None] | (customers.channel[cust] == "online")[None, :]
+    w = ok * customers.size[cust][None, :]
+    total = w.sum(axis=1)
+    pick = np.minimum((np.cumsum(w, axis=1) <= (rng.random(len(days)) * total)[:, None]).sum(axis=1), len(segs) - 1)
+    return np.where(total > 0, cust[pick], -1)
+
+
+def _seconds(period: Period, days: np.ndarray, secs: np.ndarray) -> np.ndarray:
+    return (period.epoch + days).astype("datetime64[s]") + secs.astype("timedelta64[s]")
+
+
+def activities(
+    period: Period,
+    org: Org,
+    calendars: Calendars,
+    customers: Customers,
+    orders: Orders,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    rep_code = ROLE_CODE["sales_rep"]
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("rep", "customer", "at", "method", "outcome")}
+    for r in org.with_role("sales_rep"):
+        p = org.people[r]
+        active = (org.role_day[r] == rep_code) & calendars.working[p.country]
+        busy = r == org.key["low_conversion_rep"]
+        per_day = (BUSY_ACTIVITIES_PER_MONTH if busy else ACTIVITIES_PER_MONTH * p.skill**0.3) / 21.7
+        counts = rng.poisson(per_day * active)
+        days = np.repeat(np.arange(period.n_days), counts)
+        cust = _pick_customers(customers, r, days, rng)
+        keep = cust >= 0
+        days, cust = days[keep], cust[keep]
+        n = len(days)
+        channel = customers.channel[cust]
+        method = np.where(
+            channel == "online",
+            rng.choice(METHODS, size=n, p=METHOD_P["online"]),
+            rng.choice(METHODS, size=n, p=METHOD_P["offline"]),
+        )
+        p_out = [0.3, 0.45, 0.2, 0.05] if busy else [0.22, 0.38, 0.28, 0.12]
+        cols["rep"].append(np.full(n, r))
+        cols["customer"].append(cust)
+        # office hours where the rep works, recorded in company time (Shanghai)
+        shift = {"DE": 7 * 3600, "US": 16 * 3600}.get(p.country, 0)
+        cols["at"].append(_seconds(period, days, rng.integers(9 * 3600, 17 * 3600 + 1800, size=n) + shift))
+        cols["method"].append(method)
+        cols["outcome"].append(rng.choice(OUTCOMES, size=n, p=p_out))
+    # follow-ups that ended in an order: a third of the offline orders
+    sel = np.flatnonzero((orders.channel == "offline") & (orders.return_of < 0) & (rng.random(orders.n) < 0.35))
+    cols["rep"].append(orders.rep[sel])
+    cols["customer"].append(orders.customer[sel])
+    cols["at"].append(orders.ordered_at[sel] - rng.integers(600, 3 * 3600, size=len(sel)).astype("timedelta64[s]"))
+    cols["method"].append(rng.choice(np.array(["call", "visit", "wechat"]), size=len(sel), p=[0.5, 0.3, 0.2]))
+    cols["outcome"].append(np.full(len(sel), "order"))
+    out = {k: np.concatenate(v) for k, v in cols.items()}
+    out["at"] = np.maximum(out["at"], period.epoch.astype("datetime64[s]"))
+    inside = out["at"] < (period.epoch + period.n_days).astype("datetime64[s]")
+    out = {k: v[inside] for k, v in out.items()}
+    order = np.lexsort((out["customer"], out["rep"], out["at"]))
+    out = {k: v[order] for k, v in out.items()}
+    n = len(order)
+    lo = np.array([DURATION[m][0] for m in out["method"]])
+    hi = np.array([DURATION[m][1] for m in out["method"]])
+    out["duration"] = rng.integers(lo, hi + 1)
+    text = np.array(
+        [f"{PREFIX[m]}：{CONTENT[o]}" for m, o in zip(out["method"], out["outcome"], strict=True)],
+        dtype=object,
+    )
+    text[rng.random(n) < 0.1] = None
+    out["content"] = text
+    out["id"] = np.array([f"AC{k + 1:08d}" for k in range(n)])
+    return out
+
+
+def inquiries(period: Period, org: Org, customers: Customers, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    rep_code = ROLE_CODE["sales_rep"]
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("rep", "customer", "received", "response", "channel")}
+    end = _seconds(period, np.array([period.n_days]), np.array([0]))[0]
+    for r in org.with_role("sales_rep"):
+        active = org.role_day[r] == rep_code
+        counts = rng.poisson(12 / 30.4 * active)
+        days = np.repeat(np.arange(period.n_days), counts)
+        cust = _pick_customers(customers, r, days, rng)
+        keep = cust >= 0
+        days, cust = days[keep], cust[keep]
+        n = len(days)
+        secs = rng.integers(8 * 3600, 22 * 3600, size=n)
+        received = _seconds(period, days, secs)
+        median = 20 if r == org.key["low_conversion_rep"] else 45 * org.people[r].skill ** -0.5
+        delay = np.exp(rng.normal(np.log(median), 0.9, size=n)) * 60
+        after_hours = secs >= 18 * 3600
+        delay = np.where(after_hours, (24 * 3600 - secs) + 9 * 3600 + delay, delay)
+        response = received + delay.astype("timedelta64[s]")
+        response[(rng.random(n) < 0.03) | (response >= end)] = np.datetime64("NaT")
+        online = customers.channel[cust] == "online"
+        channel = np.where(
+            online,
+            rng.choice(["web", "wechat", "email", "phone"], size=n, p=[0.4, 0.3, 0.2, 0.1]),
+            rng.choice(["phone", "wechat", "email", "web"], size=n, p=[0.35, 0.3, 0.25, 0.1]),
+        )
+        for k, v in (
+            ("rep", np.full(n, r)),
+            ("customer", cust),
+            ("received", received),
+            ("response", response),
+            ("channel", channel),
+        ):
+            parts[k].append(v)
+    out = {k: np.concatenate(v) for k, v in parts.items()}
+    order = np.lexsort((out["customer"], out["rep"], out["received"]))
+    out = {k: v[order] for k, v in out.items()}
+    out["id"] = np.array([f"IQ{k + 1:07d}" for k in range(len(order))])
+    return out
+
+
+def opportunities(period: Period, org: Org, customers: Customers, fx: FxRates, rng: np.random.Generator) -> list[dict]:
+    rep_code = ROLE_CODE["sales_rep"]
+    rows = []
+    stages = ["prospecting", "qualified", "proposal", "negotiation"]
+    for r in org.with_role("sales_rep"):
+        busy = r == org.key["low_conversion_rep"]
+        skill = org.people[r].skill
+        active = org.role_day[r] == rep_code
+        counts = rng.poisson((8 if busy else 3 * skill**0.3) / 30.4 * active)
+        days = np.repeat(np.arange(period.n_days), counts)
+        cust = _pick_customers(customers, r, days, rng)
+        win = 0.08 if busy else min(0.7, 0.4 * skill**0.3)
+        for d, c in zip(days, cust, strict=True):
+            if c < 0:
+                continue
+            currency = str(customers.currency[c])
+            amount_cny = float(np.exp(rng.normal(np.log(50000), 0.7)))
+            amount = amount_cny / float(fx.rate(currency, int(d)))
+            span = int(rng.integers(10, 76))
+            closed = int(d) + span
+            if closed < period.n_days:
+                stage = "closed_won" if rng.random() < win else "closed_lost"
+                closed_date = period.date(closed)
+            else:
+                progress = (period.n_days - 1 - int(d)) / span
+                stage, closed_date = stages[min(3, int(progress * 4))], None
+            rows.append(
+                {
+                    "customer": int(c),
+                    "owner": r,
+                    "stage": stage,
+                    "amount": round(amount, -1),
+                    "currency": currency,
+                    "created": period.date(int(d)),
+                    "closed": closed_date,
+                }
+            )
+    rows.sort(key=lambda x: (x["created"], x["owner"], x["customer"]))
+    return rows
+
+
+def complaints(period: Period, org: Org, customers: Customers, orders: Orders, rng: np.random.Generator) -> list[dict]:
+    end = dt.datetime.combine(period.end, dt.time(23, 59, 59))
+    shipped = np.flatnonzero((orders.status == "shipped") & (orders.return_of < 0))
+    picked = shipped[rng.random(len(shipped)) < 0.006]
+    if len(picked) == 0 and len(shipped):
+        picked = shipped[:1]
+    rows = []
+    for o in picked:
+        received = orders.shipped_at[o].item() + dt.timedelta(
+            days=int(rng.integers(1, 11)), seconds=int(rng.integers(0, 8 * 3600))
+        )
+        if received > end:
+            continue
+        category = str(rng.choice(["delivery", "quality", "billing", "service"], p=[0.35, 0.35, 0.1, 0.2]))
+        dept = {"delivery": "D420", "quality": "D300", "billing": "D500"}.get(
+            category, SALES_DEPT.get(str(orders.region[o]))
+        )
+        rows.append(
+            {
+                "customer": int(orders.customer[o]),
+                "order": int(o),
+                "received": received,
+                "category": category,
+                "dept": dept if rng.random() > 0.1 else None,
+            }
+        )
+    for _ in range(max(1, len(rows) // 10)):  # complaints not about one order
+        c = int(rng.integers(customers.n))
+        first = max(0, int(customers.created_day[c]) + 1)
+        if first >= period.n_days:
+            continue
+        day = int(rng.integers(first, period.n_days))
+        received = dt.datetime.combine(period.date(day), dt.time(9)) + dt.timedelta(seconds=int(rng.integers(0, 9 * 3600)))
+        rows.append(
+            {
+                "customer": c,
+                "order": None,
+                "received": received,
+                "category": "service",
+                "dept": SALES_DEPT.get(customers.region[c]),
+            }
+        )
+    for row in rows:
+        resolved = row["received"] + dt.timedelta(seconds=int(rng.integers(2 * 3600, 10 * 86400)))
+        row["resolved"] = None if (rng.random() < 0.08 or resolved > end) else resolved
+    rows.sort(key=lambda x: (x["received"], x["customer"]))
+    return rows
+
+
+def satisfaction(
+    period: Period,
+    org: Org,
+    customers: Customers,
+    orders: Orders,
+    complaint_rows: list[dict],
+    rng: np.random.Generator,
+) -> list[dict]:
+    complained = {row["customer"] for row in complaint_rows}
+    rows = []
+    shipped = (orders.status == "shipped") & (orders.return_of < 0)
+    quarters = sorted({(m // 3) for m in range(period.n_months)})
+    for q in quarters:
+        months = [m for m in range(q * 3, min(q * 3 + 3, period.n_months))]
+        a = int(period.month_first[months[0]])
+        b = int(period.month_first[months[-1]] + period.month_len[months[-1]])
+        sel = np.flatnonzero(shipped & (orders.day >= a) & (orders.day < b))
+        last_rep: dict[int, int] = {}
+        for o in sel:
+            last_rep[int(orders.customer[o])] = int(orders.rep[o])
+        for c in sorted(last_rep):
+            if rng.random() >= 0.25:
+                continue
+            if b + 21 <= period.n_days:
+                day = b + int(rng.integers(0, 21))
+            else:
+                day = max(a, b - 14) + int(rng.integers(0, min(14, b - a)))
+            rep = last_rep[c]
+            mean = 7.6 + 0.8 * (org.people[rep].skill - 1) - (1.5 if c in complained else 0.0)
+            score = int(np.clip(round(rng.normal(mean, 1.6)), 0, 10))
+            at = dt.datetime.combine(period.date(min(day, period.n_days - 1)), dt.time(10)) + dt.timedelta(
+                seconds=int(rng.integers(0, 10 * 3600))
+            )
+            rows.append({"customer": c, "employee": rep if rng.random() < 0.95 else None, "at": at, "score": score})
+    rows.sort(key=lambda x: (x["at"], x["customer"]))
+    return rows
+
+
+def build_crm(
+    period: Period,
+    org: Org,
+    calendars: Calendars,
+    customers: Customers,
+    orders: Orders,
+    fx: FxRates,
+    rng: np.random.Generator,
+) -> Crm:
+    comp = complaints(period, org, customers, orders, rng)
+    return Crm(
+        activities=activities(period, org, calendars, customers, orders, rng),
+        inquiries=inquiries(period, org, customers, rng),
+        opportunities=opportunities(period, org, customers, fx, rng),
+        complaints=comp,
+        satisfaction=satisfaction(period, org, customers, orders, comp, rng),
+    )

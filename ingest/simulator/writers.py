@@ -1,0 +1,135 @@
+"""Write landing files byte for byte the same for the same input: CSV (UTF-8 or GBK), XLSX, JSON lines and
+Parquet. No wall clock and no unordered iteration reaches the bytes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest.contract import Contract
+from ingest.simulator.layout import LandingFile
+
+FIXED_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
+ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+
+
+def write_csv(path: Path, f: LandingFile, encoding: str = "utf-8") -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(f.frame.columns))
+    writer.writerows(f.frame.itertuples(index=False, name=None))
+    text = buf.getvalue()
+    if f.raw_lines:
+        lines = text.split("\n")
+        for row_number, line in f.raw_lines.items():
+            lines[row_number - 1] = line
+        text = "\n".join(lines)
+    path.write_bytes(text.encode(encoding))
+
+
+def write_xlsx(path: Path, f: LandingFile, contract: Contract) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.creator = "scorelink-simulator"
+    ws = wb.create_sheet(contract.entity)
+    ws.append(list(f.frame.columns))
+    booleans = [c.type == "boolean" for c in contract.columns]
+    for row in f.frame.itertuples(index=False, name=None):
+        ws.append([(v == "true") if (is_bool and v is not None) else v for v, is_bool in zip(row, booleans, strict=True)])
+    raw = io.BytesIO()
+    wb.save(raw)
+    raw.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>2024-01-01T00:00:00Z\g<2>", data)
+            zout.writestr(fixed, data)
+    path.write_bytes(out.getvalue())
+
+
+def _json_value(kind: str, value):
+    if value is None:
+        return None
+    if kind == "integer":
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if kind == "decimal":
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and "." not in value else number
+    if kind == "boolean":
+        return value == "true"
+    return value
+
+
+def write_jsonl(path: Path, f: LandingFile, contract: Contract) -> None:
+    kinds = [c.type for c in contract.columns]
+    names = list(f.frame.columns)
+    plain = all(k in ("string", "date", "timestamp") for k in kinds)
+    out = []
+    for row in f.frame.itertuples(index=False, name=None):
+        if plain:
+            obj = dict(zip(names, row, strict=True))
+        else:
+            obj = {n: _json_value(k, v) for n, k, v in zip(names, kinds, row, strict=True)}
+        out.append(json.dumps(obj, ensure_ascii=False))
+    path.write_bytes(("\n".join(out) + "\n").encode("utf-8"))
+
+
+def write_parquet(path: Path, f: LandingFile, contract: Contract) -> None:
+    arrays = []
+    for col in contract.columns:
+        values = f.frame[col.name]
+        present = values.notna().to_numpy()
+        if col.type == "date":
+            arr = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
+            arr[present] = values[present].to_numpy().astype("datetime64[D]")
+            arrays.append(pa.array(arr, type=pa.date32(), mask=~present))
+        elif col.type in ("decimal", "integer"):
+            nums = np.zeros(len(values))
+            nums[present] = values[present].astype(float).to_numpy()
+            typ = pa.float64() if col.type == "decimal" else pa.int64()
+            arrays.append(pa.array(nums if col.type == "decimal" else nums.astype(np.int64), type=typ, mask=~present))
+        else:
+            arrays.append(pa.array(values.tolist(), type=pa.string()))
+    table = pa.Table.from_arrays(arrays, names=contract.column_names)
+    pq.write_table(table, path, compression="snappy")
+
+
+def write_file(landing: Path, f: LandingFile, contract: Contract) -> Path:
+    path = landing / f.rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if f.fmt == "csv":
+        write_csv(path, f)
+    elif f.fmt == "csv-gbk":
+        write_csv(path, f, encoding="gbk")
+    elif f.fmt == "xlsx":
+        write_xlsx(path, f, contract)
+    elif f.fmt == "jsonl":
+        write_jsonl(path, f, contract)
+    elif f.fmt == "parquet":
+        write_parquet(path, f, contract)
+    else:
+        raise ValueError(f"unknown format {f.fmt}")
+    return path
