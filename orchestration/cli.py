@@ -135,6 +135,39 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
 
 
 @app.command()
+def validate(
+    suite: Annotated[str | None, typer.Option(help="Run only this suite (default: every suite).")] = None,
+) -> None:
+    """Run Great Expectations suites (expectations/) over the warehouse and record the results."""
+    from expectations.runner import validate as run_suites
+
+    _use()
+    warehouse = get_settings().warehouse_path
+    if not warehouse.exists():
+        console.print(f"[red]No warehouse at {warehouse}[/]: run `scorelink demo` or `scorelink run` first.")
+        raise typer.Exit(2)
+    try:
+        with console.status("Validating"):
+            results = run_suites(suite, warehouse)
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0]}[/]")
+        raise typer.Exit(2) from exc
+    table = Table("suite", "table", "result", "critical failed", "warnings failed")
+    for r in results:
+        table.add_row(r.suite, r.table, "[green]passed[/]" if r.success else "[red]FAILED[/]",
+                      str(len(r.failed_critical)), str(len(r.failed_warnings)))
+    console.print(table)
+    for r in results:
+        for f in r.failed_critical + r.failed_warnings:
+            console.print(f"[bold]{r.suite}[/] {f.severity} {f.type} on {r.table}: "
+                          f"{f.unexpected_count} unexpected; {f.description or ''}")
+            if f.query:
+                console.print(f"  all failing rows: {' '.join(f.query.split())}")
+    if not all(r.success for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
 def ui() -> None:
     """Start the Dagster UI (dagster dev) on http://127.0.0.1:3000 with ScoreLink's code location."""
     _use()

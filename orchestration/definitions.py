@@ -1,4 +1,4 @@
-"""The ScoreLink Dagster code location: landing files -> raw -> dbt layers -> published scores."""
+"""The ScoreLink Dagster code location: landing files -> raw -> dbt layers -> quality gates -> published scores."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.dbt_assets import DBT_EXECUTABLE, build_dbt_assets, scorelink_dbt_project
 from orchestration.ingest_assets import LandingResource, build_all_ingest
-from orchestration.publish_assets import published_sales_rep_scores
+from orchestration.publish_assets import build_published_scores_asset
+from orchestration.quality_checks import build_quality_checks
 from orchestration.sensors import landing_files_sensor
 from orchestration.settings import get_settings
 from orchestration.warehouse import WarehouseResource
@@ -20,6 +21,10 @@ settings.export_env()
 
 ingest_assets, ingest_checks = build_all_ingest()
 dbt_models = build_dbt_assets()
+# Blocking checks: row reconciliation per landing entity, and one Great Expectations suite per check.
+blocking_checks = [*ingest_checks, *build_quality_checks()]
+published_scores = build_published_scores_asset(
+    key.asset_key for checks in blocking_checks for key in checks.check_keys)
 
 pipeline_job = dg.define_asset_job(
     "scorelink_pipeline",
@@ -40,8 +45,8 @@ nightly_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, dbt_models, published_sales_rep_scores],
-    asset_checks=ingest_checks,
+    assets=[*ingest_assets, dbt_models, published_scores],
+    asset_checks=blocking_checks,
     jobs=[pipeline_job],
     schedules=[nightly_schedule],
     sensors=[landing_files_sensor(pipeline_job)],

@@ -79,6 +79,19 @@ def _fill_from_warehouse(con: duckdb.DuckDBPyConnection, status: dict[str, Any])
             else f"{len(mismatches)} file(s) do not reconcile",
             "failures": mismatches[:20],
         })
+    if ("quality", "validation_results") in names:
+        from expectations.runner import latest_results
+
+        for suite in latest_results(con):
+            status["gates"].append({
+                "gate": f"gx:{suite['suite']}",
+                "passed": suite["success"],
+                "detail": f"{suite['table_name']}: {suite['expectations']} expectations, "
+                          f"{suite['critical_failed']} critical and {suite['warnings_failed']} warning failures",
+                "failures": suite["failures"][:20],
+                "validated_at": suite["validated_at"],
+                "run_id": suite["run_id"],
+            })
     if ("published", "score_versions") in names:
         status["published"] = [
             {"period": p, "version": v, "rows": n, "scorecard_version": sv, "published_at": at.isoformat()}

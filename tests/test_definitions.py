@@ -20,8 +20,13 @@ for key in graph.get_all_asset_keys():
     nodes[key.to_user_string()] = {"group": node.group_name,
                                    "parents": sorted(p.to_user_string() for p in node.parent_keys)}
 checks = [c.asset_key.to_user_string() + ":" + c.name for c in graph.asset_check_keys]
+# the gates (dbt tests also fail the dbt step itself, so they stop everything after it anyway)
+from expectations.runner import default_suites
+gates = {s.suite for s in default_suites()} | {"rows_in_equal_loaded_plus_quarantined"}
+blocking = sorted({c.asset_key.to_user_string() for c in graph.asset_check_keys
+                   if c.name in gates and graph.get_check_spec(c).blocking})
 job = defs.resolve_job_def("scorelink_pipeline")
-print(json.dumps({"nodes": nodes, "checks": checks, "executor": job.executor_def.name,
+print(json.dumps({"nodes": nodes, "checks": checks, "blocking": blocking, "executor": job.executor_def.name,
                   "schedules": [s.name for s in defs.schedules], "sensors": [s.name for s in defs.sensors]}))
 """
 
@@ -43,7 +48,12 @@ def test_one_lineage_graph_from_landing_entities_to_published_scores(tmp_path):
         staging = f"staging/stg_{contract.source}__{contract.entity}"
         assert raw in nodes[staging]["parents"], staging
         assert f"{raw}:rows_in_equal_loaded_plus_quarantined" in defs["checks"]
-    assert nodes["published/sales_rep_scores"]["parents"] == ["marts/fct_sales_rep_monthly_scores"]
+    # publication depends directly on the mart and on every asset with a blocking check, so that any
+    # failed gate upstream stops it (Dagster's blocking only reaches direct dependents)
+    published_parents = set(nodes["published/sales_rep_scores"]["parents"])
+    assert "marts/fct_sales_rep_monthly_scores" in published_parents
+    assert "staging/stg_erp__sales_orders" in defs["blocking"] and "raw/hr/employees" in defs["blocking"]
+    assert set(defs["blocking"]) <= published_parents
 
     def ancestors(key, seen=None):
         seen = set() if seen is None else seen
