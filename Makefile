@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test ui lint clean
 
-$(STAMP): pyproject.toml
+# Reinstall when the dependencies or the set of packages change (editable installs map packages once).
+$(STAMP): pyproject.toml $(wildcard */__init__.py)
 	@command -v $(PYTHON) >/dev/null || { echo "ScoreLink needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
