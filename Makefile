@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test ui lint clean
+.PHONY: install demo test ui bench lint clean
 
 # Reinstall when the dependencies or the set of packages change (editable installs map packages once).
 $(STAMP): pyproject.toml $(wildcard */__init__.py)
@@ -25,6 +25,9 @@ test: $(STAMP)
 ui: $(STAMP)
 	$(BIN)/scorelink ui
 
+
+bench: $(STAMP)
+	$(BIN)/scorelink bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check ingest orchestration expectations tests
