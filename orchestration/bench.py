@@ -26,10 +26,12 @@ LAYERS = (("stg_", "staging"), ("int_", "intermediate"), ("fct_", "marts"), ("di
 
 
 def _peak_mb() -> dict[str, float]:
-    """Peak resident memory so far of this process and of its finished children (dbt), in MiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"process_mb": round(own, 1), "children_mb": round(children, 1)}
+    """Peak resident memory so far of this process (simulator, ingest, gates, publish), in MiB.
+
+    dbt's subprocess is not reported separately: a forked child starts with its parent's resident pages,
+    so RUSAGE_CHILDREN reports at least the parent's peak and says nothing about dbt itself.
+    """
+    return {"process_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def _phase_of(step_key: str) -> str:

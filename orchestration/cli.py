@@ -195,7 +195,7 @@ def bench(
                       f"{floor['dbt_step_seconds']} s (ratio {floor['overhead_ratio_dbt_step']}), models inside "
                       f"dbt {floor['models_seconds_in_dbt']} s (ratio {floor['overhead_ratio_models']})")
         mem = run["peak_memory"]
-        console.print(f"peak memory: pipeline process {mem['process_mb']} MiB, dbt subprocess {mem['children_mb']} MiB")
+        console.print(f"peak memory of the pipeline process: {mem['process_mb']} MiB")
         console.print(f"incremental month: {run['incremental_month']}\n")
     console.print(f"figures: {report['path']}")
 
