@@ -122,7 +122,7 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         loaded = con.execute("select coalesce(sum(rows_loaded), 0) from ingest.file_loads").fetchone()[0]
-        published = con.execute("select count(*) from published.sales_rep_scores").fetchone()[0] \
+        published = con.execute("select count(*) from published.role_scores").fetchone()[0] \
             if result.success else 0
     finally:
         con.close()

@@ -56,7 +56,8 @@ def _print_summary(run_id: str) -> None:
                   f"{ing.get('rows_quarantined', 0):,} quarantined (see table ingest.quarantine).")
     if status["published"]:
         first, last = status["published"][0]["period"], status["published"][-1]["period"]
-        console.print(f"Published sales-rep scores for {len(status['published'])} periods ({first} .. {last}).")
+        console.print(f"Published scores for {len(status['published'])} closed periods ({first} .. {last}): "
+                      "role scores of every active employee and sales reps' revenue against quota.")
     pub = get_settings().published_dir
     table = Table(title="Where to look", show_header=False)
     table.add_row("Published scores (read-only DuckDB for BI)", str(pub / "serving.duckdb"))
@@ -132,6 +133,52 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     if st["published"]:
         console.print(f"Published periods: {len(st['published'])} "
                       f"({st['published'][0]['period']} .. {st['published'][-1]['period']})")
+
+
+@app.command()
+def explain(
+    employee: Annotated[str, typer.Argument(help="Employee id, e.g. E00027.")],
+    period: Annotated[str, typer.Argument(help="YYYY-MM, YYYY-Qn or YYYY.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The score tree of one person and period, down to each metric's numerator, denominator and source rows."""
+    from orchestration.explain import ExplainError, render_explanation
+    from orchestration.explain import explain as explain_score
+
+    _use()
+    try:
+        tree = explain_score(employee, period, warehouse=get_settings().warehouse_path)
+    except ExplainError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(tree, indent=2, default=str) + "\n")
+    else:
+        console.print(render_explanation(tree), highlight=False)
+
+
+@app.command()
+def whatif(
+    scorecard: Annotated[Path, typer.Option(help="An edited scorecard YAML.", exists=True, dir_okay=False)],
+    period: Annotated[str, typer.Option(help="YYYY-MM, YYYY-Qn or YYYY.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Score a period under an edited scorecard, without publishing: per-employee deltas."""
+    from orchestration.scorecards.loader import ScorecardError
+    from orchestration.whatif import WhatIfError, render_whatif
+    from orchestration.whatif import whatif as run_whatif
+
+    _use()
+    try:
+        with console.status(f"Scoring {period} under {scorecard.name}"):
+            result = run_whatif(scorecard, period, warehouse=get_settings().warehouse_path)
+    except (ScorecardError, WhatIfError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    else:
+        console.print(render_whatif(result), highlight=False)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from orchestration.dbt_assets import DBT_EXECUTABLE, build_dbt_assets, scorelink
 from orchestration.ingest_assets import LandingResource, build_all_ingest
 from orchestration.publish_assets import build_published_scores_asset
 from orchestration.quality_checks import build_quality_checks
+from orchestration.scorecards.assets import build_scorecard_asset
 from orchestration.sensors import landing_files_sensor
 from orchestration.settings import get_settings
 from orchestration.warehouse import WarehouseResource
@@ -45,7 +46,7 @@ nightly_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, dbt_models, published_scores],
+    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores],
     asset_checks=blocking_checks,
     jobs=[pipeline_job],
     schedules=[nightly_schedule],

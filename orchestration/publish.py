@@ -1,9 +1,11 @@
 """Publish scores: immutable, versioned snapshots per period, plus serving copies for readers.
 
-Only closed periods are published: months whose last day the data has reached. A period's snapshot is
-keyed by (period, version). Publishing the same inputs again is a no-op (the
-input fingerprint is unchanged); changed inputs produce the next version with the number of changed rows
-against the previous one. Nothing published is updated or deleted.
+A period's snapshot holds every published table for that month (PUBLISHED_TABLES): the role scores of
+every active employee from the KPI engine, and the sales reps' revenue against quota. Only closed periods
+are published: months whose last day the data has reached. A snapshot is keyed by (period, version).
+Publishing the same inputs again is a no-op (the fingerprint of the period's rows is unchanged); changed
+inputs produce the next version, with the number of employees whose rows changed against the previous
+one. Nothing published is updated or deleted.
 
 Serving copies, so that a running pipeline never blocks a reader: one Parquet file per published table
 and a read-only DuckDB file, each written to a temporary name and moved into place atomically.
@@ -19,15 +21,41 @@ from pathlib import Path
 
 import duckdb
 
-SCORECARD_VERSION = "sales_rep_revenue_attainment_v1"
-SOURCE_MART = "marts.fct_sales_rep_monthly_scores"
 DATA_WINDOW = "intermediate.int_data_window"
-SCORE_COLUMNS = [
-    "employee_id", "days_as_sales_rep", "order_count", "line_count", "revenue_base", "quota_base",
-    "quota_attainment", "score",
-]
 
-PUBLISH_DDL = """
+
+@dataclass(frozen=True)
+class PublishedTable:
+    name: str  # published.<name>, and published.<name>_current for the latest version of each period
+    source: str  # the mart it snapshots
+    month_filter: str  # SQL condition on the mart selecting one month; binds one parameter: 'YYYY-MM'
+    columns: tuple[str, ...]  # mart columns copied (employee_id first), with their published types
+    types: tuple[str, ...]
+
+
+ROLE_SCORES = PublishedTable(
+    name="role_scores",
+    source="marts.fct_role_scores",
+    month_filter="period_type = 'month' and strftime(period_start, '%Y-%m') = ?",
+    columns=("employee_id", "department_id", "role", "region", "tenure_band", "scorecard", "scorecard_version",
+             "score_status", "role_days", "scored_days", "kpis_scored", "kpis_total", "own_kpi_score",
+             "financial_score", "customer_score", "process_score", "learning_score", "mentee_score",
+             "team_bonus_points", "final_score"),
+    types=("varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "integer",
+           "integer", "integer", "integer", "double", "double", "double", "double", "double", "double", "double",
+           "double"),
+)
+SALES_REP_SCORES = PublishedTable(
+    name="sales_rep_scores",
+    source="marts.fct_sales_rep_monthly_scores",
+    month_filter="strftime(month, '%Y-%m') = ?",
+    columns=("employee_id", "days_as_sales_rep", "order_count", "line_count", "revenue_base", "quota_base",
+             "quota_attainment", "score"),
+    types=("varchar", "integer", "integer", "integer", "decimal(18, 2)", "decimal(18, 2)", "double", "double"),
+)
+PUBLISHED_TABLES = (ROLE_SCORES, SALES_REP_SCORES)
+
+VERSIONS_DDL = """
 create schema if not exists published;
 create table if not exists published.score_versions (
   period varchar not null,
@@ -41,22 +69,21 @@ create table if not exists published.score_versions (
   published_at timestamp not null,
   primary key (period, version)
 );
-create table if not exists published.sales_rep_scores (
+"""
+
+
+def _table_ddl(t: PublishedTable) -> str:
+    cols = ",\n  ".join(f"{c} {ty}" for c, ty in zip(t.columns, t.types, strict=True))
+    return f"""
+create table if not exists published.{t.name} (
   period varchar not null,
   version integer not null,
-  employee_id varchar not null,
-  days_as_sales_rep integer not null,
-  order_count integer not null,
-  line_count integer not null,
-  revenue_base decimal(18, 2) not null,
-  quota_base decimal(18, 2),
-  quota_attainment double,
-  score double,
+  {cols},
   primary key (period, version, employee_id)
 );
-create or replace view published.sales_rep_scores_current as
+create or replace view published.{t.name}_current as
 select s.*
-from published.sales_rep_scores s
+from published.{t.name} s
 join (select period, max(version) as version from published.score_versions group by period) v
   using (period, version);
 """
@@ -71,63 +98,74 @@ class PeriodPublication:
     published: bool  # False: inputs unchanged, nothing written
 
 
-def _fingerprint(rows: list[tuple]) -> str:
-    h = hashlib.sha256(SCORECARD_VERSION.encode())
-    for row in rows:
-        h.update(repr(row).encode())
+def _period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: str) -> list[tuple]:
+    casts = ", ".join(f"cast({c} as {ty})" for c, ty in zip(t.columns, t.types, strict=True))
+    return con.execute(f"select {casts} from {t.source} where {t.month_filter} order by employee_id",
+                       [period]).fetchall()
+
+
+def _fingerprint(rows_by_table: dict[str, list[tuple]]) -> str:
+    h = hashlib.sha256()
+    for name, rows in rows_by_table.items():
+        h.update(f"[{name}]".encode())
+        for row in rows:
+            h.update(repr(row).encode())
     return h.hexdigest()
+
+
+def _changed_employees(con: duckdb.DuckDBPyConnection, period: str, new: int, old: int) -> int:
+    """Employees with any published row that differs between two versions of a period."""
+    parts = []
+    for t in PUBLISHED_TABLES:
+        cols = ", ".join(t.columns)
+        for a, b in ((new, old), (old, new)):
+            parts.append(f"(select employee_id from (select {cols} from published.{t.name} "
+                         f"where period = '{period}' and version = {a} except select {cols} from published.{t.name} "
+                         f"where period = '{period}' and version = {b}))")
+    return con.execute(f"select count(distinct employee_id) from ({' union all '.join(parts)})").fetchone()[0]
+
+
+def closed_periods(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Months with scores whose last day the data has reached (a month the data only starts stays open)."""
+    return [r[0] for r in con.execute(
+        f"""select distinct strftime(s.period_start, '%Y-%m')
+            from {ROLE_SCORES.source} s, {DATA_WINDOW} w
+            where s.period_type = 'month' and last_day(s.period_start) <= w.last_data_date
+            order by 1""").fetchall()]
 
 
 def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPublication]:
     con.execute("begin transaction")
     try:
-        con.execute(PUBLISH_DDL)
-        # Only closed periods are published: the data must reach the last day of the month. A month the
-        # data only starts (e.g. a few January receipts after a December close) stays open.
-        periods = [r[0] for r in con.execute(
-            f"""select distinct strftime(s.month, '%Y-%m')
-                from {SOURCE_MART} s, {DATA_WINDOW} w
-                where last_day(s.month) <= w.last_data_date
-                order by 1""").fetchall()]
+        con.execute(VERSIONS_DDL + "".join(_table_ddl(t) for t in PUBLISHED_TABLES))
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         results = []
-        cols = ", ".join(SCORE_COLUMNS)
-        for period in periods:
-            rows = con.execute(
-                f"select {cols} from {SOURCE_MART} where strftime(month, '%Y-%m') = ? order by employee_id",
-                [period],
-            ).fetchall()
+        for period in closed_periods(con):
+            rows = {t.name: _period_rows(con, t, period) for t in PUBLISHED_TABLES}
             fingerprint = _fingerprint(rows)
             last = con.execute(
                 "select version, input_fingerprint from published.score_versions where period = ? "
                 "order by version desc limit 1", [period]).fetchone()
+            row_count = len(rows[ROLE_SCORES.name])
             if last and last[1] == fingerprint:
-                results.append(PeriodPublication(period, last[0], len(rows), 0, published=False))
+                results.append(PeriodPublication(period, last[0], row_count, 0, published=False))
                 continue
             version = (last[0] + 1) if last else 1
-            con.execute(
-                f"insert into published.sales_rep_scores (period, version, {cols}) "
-                f"select ?, ?, {cols} from {SOURCE_MART} where strftime(month, '%Y-%m') = ?",
-                [period, version, period],
-            )
-            changed = 0
-            if last:
-                changed = con.execute(
-                    f"""select count(distinct employee_id) from (
-                          (select {cols} from published.sales_rep_scores where period = ? and version = ?
-                           except select {cols} from published.sales_rep_scores where period = ? and version = ?)
-                          union all
-                          (select {cols} from published.sales_rep_scores where period = ? and version = ?
-                           except select {cols} from published.sales_rep_scores where period = ? and version = ?)
-                        )""",
-                    [period, version, period, last[0], period, last[0], period, version],
-                ).fetchone()[0]
+            for t in PUBLISHED_TABLES:
+                if rows[t.name]:
+                    marks = ", ".join("?" * (len(t.columns) + 2))
+                    con.executemany(f"insert into published.{t.name} (period, version, {', '.join(t.columns)}) "
+                                    f"values ({marks})", [[period, version, *r] for r in rows[t.name]])
+            changed = _changed_employees(con, period, version, last[0]) if last else 0
+            scorecards = sorted({r[ROLE_SCORES.columns.index("scorecard_version")] or "" for r in rows[ROLE_SCORES.name]}
+                                - {""})
             reason = "first publication" if not last else "restatement: inputs changed"
             con.execute(
                 "insert into published.score_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [period, version, SCORECARD_VERSION, fingerprint, len(rows), changed, reason, run_id, now],
+                [period, version, ", ".join(scorecards) or "none", fingerprint, row_count, changed, reason, run_id,
+                 now],
             )
-            results.append(PeriodPublication(period, version, len(rows), changed, published=True))
+            results.append(PeriodPublication(period, version, row_count, changed, published=True))
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -135,7 +173,8 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPu
     return results
 
 
-PUBLISHED_TABLES = ("score_versions", "sales_rep_scores", "sales_rep_scores_current")
+def published_relations() -> list[str]:
+    return ["score_versions", *[n for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")]]
 
 
 def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) -> dict[str, Path]:
@@ -143,7 +182,7 @@ def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) ->
     parquet_dir = published_dir / "parquet"
     parquet_dir.mkdir(parents=True, exist_ok=True)
     written = {}
-    for table in PUBLISHED_TABLES:
+    for table in published_relations():
         final = parquet_dir / f"{table}.parquet"
         tmp = parquet_dir / f".{table}.parquet.tmp"
         order = "period, version" + (", employee_id" if table != "score_versions" else "")

@@ -14,28 +14,29 @@ from orchestration.publish import publish_scores, write_serving_copies
 from orchestration.settings import get_settings
 from orchestration.warehouse import WarehouseResource
 
-SCORES_MART = dg.AssetKey(["marts", "fct_sales_rep_monthly_scores"])
+SCORE_MARTS = [dg.AssetKey(["marts", "fct_role_scores"]), dg.AssetKey(["marts", "fct_sales_rep_monthly_scores"])]
 
 
 def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
-    """The published scores asset, downstream of the scores mart and of every asset with a blocking check."""
-    gates = sorted(set(gated_assets) - {SCORES_MART}, key=lambda k: k.to_user_string())
+    """The published scores asset, downstream of the score marts and of every asset with a blocking check."""
+    gates = sorted(set(gated_assets) - set(SCORE_MARTS), key=lambda k: k.to_user_string())
 
     @dg.asset(
-        key=["published", "sales_rep_scores"],
-        deps=[SCORES_MART, *gates],
+        key=["published", "score_snapshots"],
+        deps=[*SCORE_MARTS, *gates],
         group_name="published",
         kinds={"duckdb", "parquet"},
         tags={"scorelink/writes": "warehouse"},
-        description="Immutable, versioned monthly snapshots of sales-rep revenue scores "
-        "(published.sales_rep_scores, published.score_versions), plus Parquet and read-only DuckDB "
-        "serving copies under HOME/published. Runs only when every blocking check upstream passed.",
+        description="Immutable, versioned monthly snapshots of the closed periods: role scores of every active "
+        "employee (published.role_scores) and sales reps' revenue against quota (published.sales_rep_scores), "
+        "versions in published.score_versions, plus Parquet and read-only DuckDB serving copies under "
+        "HOME/published. Runs only when every blocking check upstream passed.",
     )
-    def published_sales_rep_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    def published_score_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:
             results = publish_scores(con, context.run_id)
             files = write_serving_copies(con, get_settings().published_dir)
-            total = con.execute("select count(*) from published.sales_rep_scores").fetchone()[0]
+            total = con.execute("select count(*) from published.role_scores").fetchone()[0]
         new = [r for r in results if r.published]
         context.log.info(f"published {len(new)} new period version(s); {len(results) - len(new)} unchanged")
         return dg.MaterializeResult(
@@ -45,8 +46,8 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
                 "unchanged_periods": len(results) - len(new),
                 "dagster/row_count": total,
                 "serving_duckdb": dg.MetadataValue.path(str(files["serving_duckdb"])),
-                "parquet_dir": dg.MetadataValue.path(str(files["sales_rep_scores"].parent)),
+                "parquet_dir": dg.MetadataValue.path(str(files["role_scores"].parent)),
             }
         )
 
-    return published_sales_rep_scores
+    return published_score_snapshots

@@ -50,8 +50,8 @@ def test_one_lineage_graph_from_landing_entities_to_published_scores(tmp_path):
         assert f"{raw}:rows_in_equal_loaded_plus_quarantined" in defs["checks"]
     # publication depends directly on the mart and on every asset with a blocking check, so that any
     # failed gate upstream stops it (Dagster's blocking only reaches direct dependents)
-    published_parents = set(nodes["published/sales_rep_scores"]["parents"])
-    assert "marts/fct_sales_rep_monthly_scores" in published_parents
+    published_parents = set(nodes["published/score_snapshots"]["parents"])
+    assert {"marts/fct_sales_rep_monthly_scores", "marts/fct_role_scores"} <= published_parents
     assert "staging/stg_erp__sales_orders" in defs["blocking"] and "raw/hr/employees" in defs["blocking"]
     assert set(defs["blocking"]) <= published_parents
 
@@ -63,7 +63,7 @@ def test_one_lineage_graph_from_landing_entities_to_published_scores(tmp_path):
                 ancestors(parent, seen)
         return seen
 
-    upstream = ancestors("published/sales_rep_scores")
+    upstream = ancestors("published/score_snapshots")
     for needed in ("raw/erp/sales_orders", "raw/erp/sales_order_lines", "raw/hr/job_assignments",
                    "raw/hr/individual_targets", "raw/erp/fx_rates", "intermediate/int_employee_role_days"):
         assert needed in upstream

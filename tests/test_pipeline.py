@@ -162,7 +162,7 @@ def _sales_rep_months(landing: Path) -> set[tuple[str, str]]:
 def test_demo_prints_where_the_scores_are(company):
     out = company["demo_output"]
     assert "Pipeline succeeded" in out
-    assert "serving.duckdb" in out and "Published sales-rep scores for 3 periods" in out
+    assert "serving.duckdb" in out and "Published scores for 3 closed periods" in out
     assert (company["home"] / "published" / "parquet" / "sales_rep_scores.parquet").exists()
 
 

@@ -23,6 +23,20 @@ insert into marts.fct_sales_rep_monthly_scores values
   ('E1', date '2024-02-01', 29, 0, 10000, 0, 0, 0, 0),
   ('E2', date '2024-02-01', 10, 500, null, null, null, 1, 1),
   ('E1', date '2024-03-01', 2, 100, 10000, 0.01, 1, 1, 1);
+create table marts.fct_role_scores as
+select employee_id, 'month' as period_type, month as period_start, 'D1' as department_id, 'sales_rep' as role,
+       'south' as region, 'veteran' as tenure_band, 'inventory_trading' as scorecard, '2024.1' as scorecard_version,
+       'scored' as score_status, days_as_sales_rep as role_days, days_as_sales_rep as scored_days, 3 as kpis_scored,
+       3 as kpis_total, score * 0.8 as own_kpi_score, score * 0.5 as financial_score, score * 0.2 as customer_score,
+       score * 0.1 as process_score, 0.0 as learning_score, null as mentee_score, 0.0 as team_bonus_points,
+       score * 0.8 as final_score
+from marts.fct_sales_rep_monthly_scores
+union all
+select 'E3', 'month', date '2024-01-01', 'D9', 'buyer', 'hq', 'new_hire', 'inventory_trading', '2024.1', 'scored',
+       31, 31, 4, 4, 77.5, 30, 20, 20, 7.5, null, 0, 77.5
+union all
+select 'E3', 'quarter', date '2024-01-01', 'D9', 'buyer', 'hq', 'new_hire', 'inventory_trading', '2024.1', 'scored',
+       91, 91, 4, 4, 70, 30, 20, 15, 5, null, 0, 70;
 """
 
 
@@ -41,7 +55,12 @@ def _versions(con):
 
 def test_first_publication_covers_closed_periods_only(con):
     results = publish_scores(con, run_id="run-1")
-    assert [(r.period, r.version, r.rows) for r in results] == [("2024-01", 1, 2), ("2024-02", 1, 2)]
+    # rows: role scores of every active employee of the month (monthly rows only)
+    assert [(r.period, r.version, r.rows) for r in results] == [("2024-01", 1, 3), ("2024-02", 1, 2)]
+    assert con.execute("select employee_id, role, final_score from published.role_scores_current "
+                       "where period = '2024-01' order by 1").fetchall() == [
+        ("E1", "sales_rep", 72.0), ("E2", "sales_rep", 96.0), ("E3", "buyer", 77.5)]
+    assert con.execute("select distinct scorecard_version from published.score_versions").fetchall() == [("2024.1",)]
     # 2024-03 is open: the data reaches 2024-03-02 only
     assert con.execute("select count(*) from published.sales_rep_scores where period = '2024-03'").fetchone()[0] == 0
     assert con.execute("select employee_id, revenue_base, score from published.sales_rep_scores_current "
@@ -53,7 +72,7 @@ def test_republishing_the_same_inputs_is_a_no_op(con):
     before = con.execute("select * from published.sales_rep_scores order by all").fetchall()
     results = publish_scores(con, run_id="run-2")
     assert not any(r.published for r in results)
-    assert _versions(con) == [("2024-01", 1, 2, 0, "first publication"), ("2024-02", 1, 2, 0, "first publication")]
+    assert _versions(con) == [("2024-01", 1, 3, 0, "first publication"), ("2024-02", 1, 2, 0, "first publication")]
     assert con.execute("select * from published.sales_rep_scores order by all").fetchall() == before
 
 
@@ -63,8 +82,8 @@ def test_changed_inputs_make_a_restatement_and_keep_the_old_version(con):
                 "score = 95 where employee_id = 'E1' and month = date '2024-01-01'")
     results = publish_scores(con, run_id="run-2")
     assert [(r.period, r.version, r.published) for r in results] == [("2024-01", 2, True), ("2024-02", 1, False)]
-    assert _versions(con)[:2] == [("2024-01", 1, 2, 0, "first publication"),
-                                  ("2024-01", 2, 2, 1, "restatement: inputs changed")]
+    assert _versions(con)[:2] == [("2024-01", 1, 3, 0, "first publication"),
+                                  ("2024-01", 2, 3, 1, "restatement: inputs changed")]
     assert con.execute("select version, score from published.sales_rep_scores where period = '2024-01' "
                        "and employee_id = 'E1' order by version").fetchall() == [(1, 90.0), (2, 95.0)]
     assert con.execute("select score from published.sales_rep_scores_current where period = '2024-01' "
@@ -77,6 +96,7 @@ def test_serving_copies_hold_the_published_rows(con, tmp_path):
     serving = duckdb.connect(str(files["serving_duckdb"]), read_only=True)
     try:
         assert serving.execute("select count(*) from published.sales_rep_scores_current").fetchone()[0] == 4
+        assert serving.execute("select count(*) from published.role_scores_current").fetchone()[0] == 5
         published_at = serving.execute("select max(published_at) from published.score_versions").fetchone()[0]
     finally:
         serving.close()
