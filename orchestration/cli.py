@@ -248,6 +248,67 @@ def bench(
 
 
 @app.command()
+def migrate(
+    legacy: Annotated[Path, typer.Option(help="Folder with the old system's export files.", exists=True,
+                                         file_okay=False)],
+    mapping: Annotated[Path, typer.Option(help="Mapping file (YAML), e.g. ingest/migration/mappings/northwind.yml.",
+                                          exists=True, dir_okay=False)],
+    batch: Annotated[str | None, typer.Option(help="Migrate one period, YYYY-MM (default: every period).")] = None,
+    landing: Annotated[Path | None, typer.Option(help="Landing folder to write (default: SCORELINK_HOME/landing).",
+                                                 file_okay=False)] = None,
+) -> None:
+    """Migrate a legacy export into the landing folder, validated in three stages first (docs/migration.md)."""
+    import time
+
+    from ingest.migration import MappingError
+    from ingest.migration import migrate as run_migration
+    from ingest.migration.report import migration_summary
+
+    _use(landing)
+    settings = get_settings()
+    started = time.perf_counter()
+    try:
+        with console.status("Migrating: reading, mapping and validating the legacy export"):
+            result = run_migration(legacy, mapping, settings.landing_dir, batch=batch, home=settings.home)
+    except MappingError as exc:
+        console.print(f"[red]Migration could not start:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    for line in migration_summary(result, time.perf_counter() - started):
+        console.print(line, markup=False, highlight=False)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+@app.command("parallel-run")
+def parallel_run(
+    legacy: Annotated[Path, typer.Option(help="Folder with the old system's export files.", exists=True,
+                                         file_okay=False)],
+    mapping: Annotated[Path, typer.Option(help="Mapping file with a legacy_scores section.", exists=True,
+                                          dir_okay=False)],
+    tolerance: Annotated[float, typer.Option(help="Allowed score difference, in points.")] = 0.5,
+    period: Annotated[list[str] | None, typer.Option(help="Compare only this month, YYYY-MM (repeatable).")] = None,
+) -> None:
+    """Compare the old system's monthly scores with ScoreLink's published scores and explain the differences."""
+    from ingest.migration import MappingError
+    from ingest.migration.parallel_run import parallel_run as run_parallel
+    from ingest.migration.report import parallel_run_summary
+
+    _use()
+    settings = get_settings()
+    try:
+        result = run_parallel(legacy, mapping, home=settings.home,
+                              serving_path=settings.published_dir / "serving.duckdb",
+                              warehouse_path=settings.warehouse_path, tolerance=tolerance, periods=period)
+    except MappingError as exc:
+        console.print(f"[red]Parallel run could not start:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    for line in parallel_run_summary(result):
+        console.print(line, markup=False, highlight=False)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+@app.command()
 def ui() -> None:
     """Start the Dagster UI (dagster dev) on http://127.0.0.1:3000 with ScoreLink's code location."""
     _use()
