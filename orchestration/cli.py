@@ -309,6 +309,67 @@ def parallel_run(
 
 
 @app.command()
+def export(
+    period: Annotated[str, typer.Option(help="Published month, YYYY-MM.")],
+    out: Annotated[Path | None, typer.Option(help="Folder to write (default: SCORELINK_HOME/reports/exports).",
+                                             file_okay=False)] = None,
+) -> None:
+    """Export a period's current published scores for HR: one XLSX and CSV files (scores and version metadata)."""
+    from orchestration.hr_exports import ExportError, export_period
+
+    _use()
+    settings = get_settings()
+    try:
+        paths = export_period(settings.published_dir / "serving.duckdb", period,
+                              out or settings.home / "reports" / "exports")
+    except ExportError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    for path in paths:
+        console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def statement(
+    employee: Annotated[str, typer.Argument(help="Employee id, e.g. E00027.")],
+    period: Annotated[str, typer.Argument(help="Published month, YYYY-MM.")],
+    out: Annotated[Path | None, typer.Option(help="Folder to write (default: SCORELINK_HOME/reports/statements).",
+                                             file_okay=False)] = None,
+) -> None:
+    """One person's score statement (HTML): published score, trend, targets and the data behind each KPI."""
+    from orchestration.explain import ExplainError
+    from orchestration.statements import StatementError, write_statement
+
+    _use()
+    settings = get_settings()
+    try:
+        path = write_statement(settings.warehouse_path, settings.published_dir / "serving.duckdb", employee, period,
+                               out or settings.home / "reports" / "statements")
+    except (StatementError, ExplainError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def notebooks(
+    name: Annotated[list[str] | None, typer.Option(help="Run only this notebook (repeatable), e.g. kpi_overview.")] = None,
+) -> None:
+    """Run the analyst notebooks on the published data and render HTML reports (SCORELINK_HOME/reports/notebooks)."""
+    from orchestration.notebook_reports import NotebookError, run_notebooks
+
+    _use()
+    try:
+        with console.status("Running notebooks"):
+            reports = run_notebooks(get_settings().home, name)
+    except NotebookError as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(1) from exc
+    for path in reports:
+        console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
 def ui() -> None:
     """Start the Dagster UI (dagster dev) on http://127.0.0.1:3000 with ScoreLink's code location."""
     _use()
