@@ -7,7 +7,6 @@ while it runs. The manifest is parsed once per process (or at build time), not a
 
 import json
 import shutil
-import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -24,10 +23,7 @@ from dagster_dbt import (
 
 from ingest.landing import read_manifest
 from orchestration.ingest_assets import LandingResource
-from orchestration.settings import DBT_PROJECT_DIR, get_settings
-
-# dbt from this environment, whether or not the venv is on PATH (make targets call .venv/bin/... directly).
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, get_settings
 
 
 class ScoreLinkTranslator(DagsterDbtTranslator):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.dbt_assets import DBT_EXECUTABLE, build_dbt_assets, scorelink_dbt_project
+from orchestration.dbt_assets import build_dbt_assets, scorelink_dbt_project
 from orchestration.ingest_assets import LandingResource, build_all_ingest
 from orchestration.publish_assets import build_published_scores_asset
 from orchestration.quality_checks import build_quality_checks
 from orchestration.scorecards.assets import build_scorecard_asset
 from orchestration.sensors import landing_files_sensor
-from orchestration.settings import get_settings
+from orchestration.settings import DBT_EXECUTABLE, get_settings
 from orchestration.warehouse import WarehouseResource
 
 # Runs that write the warehouse carry this tag; the instance's run queue (dagster.yaml) lets one at a time.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# dbt from this environment, whether or not the venv is on PATH (make targets call .venv/bin/... directly).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 
 class Settings(BaseSettings):

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -28,6 +27,7 @@ import duckdb
 
 from orchestration.explain import ExplainError, parse_period
 from orchestration.scorecards.loader import load_scorecard, write_scorecards
+from orchestration.settings import DBT_EXECUTABLE
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # Every model that reads the scorecard, and nothing upstream of it (the metric library is reused).
@@ -73,16 +73,6 @@ class WhatIfResult:
             "mean_delta": sum(deltas) / len(deltas) if deltas else None,
             "employees": [asdict(e) for e in self.employees],
         }
-
-
-def _dbt_executable() -> str:
-    beside = Path(sys.executable).with_name("dbt")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("dbt")
-    if found is None:
-        raise WhatIfError("dbt is not installed in this environment")
-    return found
 
 
 def _float(value: Any) -> float | None:
@@ -164,7 +154,7 @@ def whatif(
 
 def _run_dbt(warehouse_copy: Path, scratch: Path, dbt_vars: dict[str, Any] | None) -> None:
     cmd = [
-        _dbt_executable(),
+        DBT_EXECUTABLE,
         "run",
         "--select",
         SCORECARD_SELECTION,

@@ -15,19 +15,15 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_runs import load_simulated_company, run_dbt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
 DRIVERS = ("purchasing", "operations", "sales")
 
 
@@ -154,45 +150,11 @@ def test_a_driver_that_stays_at_plan_gets_nothing_and_linear_cases_are_the_compo
 # --- a small simulated company, built ----------------------------------------------------------------------
 
 
-def _dbt(warehouse: Path, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    cmd = [
-        dbt,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT),
-        "--profiles-dir",
-        str(DBT_PROJECT),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--no-use-colors",
-    ]
-    env = {**os.environ, "SCORELINK_WAREHOUSE": str(warehouse)}
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
-
-
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from ingest.contract import default_contracts
-    from ingest.landing import read_manifest
-    from ingest.loader import load_entity
-    from ingest.simulator import simulate
-
     work = tmp_path_factory.mktemp("attributed_company")
-    simulate(work, employees=60, months=12, seed=7)
-    landing = work / "landing"
-    warehouse = work / "warehouse" / "scorelink.duckdb"
-    warehouse.parent.mkdir()
-    con = duckdb.connect(str(warehouse))
-    try:
-        timezone = read_manifest(landing).timezone
-        for contract in default_contracts().values():
-            load_entity(con, contract, landing, timezone)
-    finally:
-        con.close()
-    run = _dbt(warehouse, work, "build")
+    warehouse = load_simulated_company(work, employees=60, months=12, seed=7)
+    run = run_dbt(warehouse, work, "build")
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     truth = json.loads((work / "ground_truth.json").read_text(encoding="utf-8"))
     causes = {c["cause"]: c for c in truth["planted_causes"]}

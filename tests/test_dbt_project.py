@@ -9,21 +9,17 @@ raw to the sales-rep score mart.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_runs import run_dbt
 
 from ingest.contract import LINEAGE_COLUMNS, Contract, load_contracts
 
-REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
 LAYERS = ("staging", "intermediate", "marts")
 # generic tests that prove a primary key (single_row: a one-row model, whose key is the empty tuple)
 PRIMARY_KEY_TESTS = {"unique", "unique_combination_of_columns", "single_row"}
@@ -43,16 +39,6 @@ class DbtRun:
         return json.loads((self.target_path / "manifest.json").read_text(encoding="utf-8"))
 
 
-def dbt_executable() -> str:
-    beside_python = Path(sys.executable).with_name("dbt")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("dbt")
-    if found is None:
-        raise RuntimeError("dbt is not installed in this environment (pip install -e '.[dev]')")
-    return found
-
-
 def create_raw_tables(warehouse: Path, contracts: dict[str, Contract]) -> None:
     """Empty raw_<source>.<entity> tables, typed as the ingest loader creates them."""
     con = duckdb.connect(str(warehouse))
@@ -64,24 +50,8 @@ def create_raw_tables(warehouse: Path, contracts: dict[str, Contract]) -> None:
         con.close()
 
 
-def run_dbt(warehouse: Path, work_dir: Path, *args: str) -> DbtRun:
-    target_path = work_dir / "target"
-    cmd = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT),
-        "--profiles-dir",
-        str(DBT_PROJECT),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--no-use-colors",
-    ]
-    env = {**os.environ, "SCORELINK_WAREHOUSE": str(warehouse.resolve())}
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
-    return DbtRun(result=result, warehouse=warehouse, target_path=target_path)
+def build(warehouse: Path, work_dir: Path, *args: str) -> DbtRun:
+    return DbtRun(result=run_dbt(warehouse, work_dir, *args), warehouse=warehouse, target_path=work_dir / "target")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +64,7 @@ def empty_build(tmp_path_factory: pytest.TempPathFactory, contracts: dict[str, C
     work_dir = tmp_path_factory.mktemp("dbt_empty")
     warehouse = work_dir / "warehouse.duckdb"
     create_raw_tables(warehouse, contracts)
-    return run_dbt(warehouse, work_dir, "build")
+    return build(warehouse, work_dir, "build")
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +236,7 @@ def test_sales_rep_scores_from_raw_rows(tmp_path: Path, contracts: dict[str, Con
     warehouse = tmp_path / "warehouse.duckdb"
     create_raw_tables(warehouse, contracts)
     seed_small_company(warehouse)
-    run = run_dbt(
+    run = build(
         warehouse,
         tmp_path,
         "build",

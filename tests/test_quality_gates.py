@@ -8,7 +8,6 @@ builds the real dbt project over a small company and runs every suite on it.
 import copy
 import datetime as dt
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dbt_runs import run_dbt
 
 from expectations.runner import (
     EXPECTATIONS_DIR,
@@ -782,31 +782,7 @@ def _models_the_suites_read() -> list[str]:
 
 def _dbt(warehouse: Path, tmp_path: Path) -> None:
     """Build the models the suites read (and their parents) with the real dbt project, as a subprocess."""
-    dbt = Path(sys.executable).with_name("dbt")
-    if not dbt.exists():
-        pytest.skip("dbt is not installed in this environment")
-    env = dict(os.environ, SCORELINK_WAREHOUSE=str(warehouse))
-    project = str(REPO / "dbt_project")
-    done = subprocess.run(
-        [
-            str(dbt),
-            "run",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            "--target-path",
-            str(tmp_path / "dbt_target"),
-            "--log-path",
-            str(tmp_path / "dbt_logs"),
-            "--select",
-            *[f"+{m}" for m in _models_the_suites_read()],
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_dbt(warehouse, tmp_path, "run", "--select", *[f"+{m}" for m in _models_the_suites_read()])
     assert done.returncode == 0, done.stdout[-3000:]
 
 

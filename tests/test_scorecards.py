@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import dagster as dg
 import duckdb
 import pytest
 import yaml
+from dbt_runs import load_simulated_company, run_dbt
 
 from orchestration.explain import ExplainError, explain, render_explanation
 from orchestration.scorecards import DEFAULT_SCORECARD, SCORECARD_DIR, ScorecardError, load_scorecard
@@ -31,7 +29,6 @@ from orchestration.warehouse import WarehouseResource
 from orchestration.whatif import render_whatif, whatif
 
 REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
 TEMPLATES = ["sales_company", "inventory_trading", "ecommerce_cross_department", "freight_forwarder"]
 DEMO = REPO / "config" / "scorecards" / "inventory_trading.yml"
 
@@ -239,25 +236,6 @@ def test_the_scorecard_asset_writes_the_config_source_tables(tmp_path: Path) -> 
 TRANSFER_DAY = dt.date(2024, 2, 11)  # first day in the new assignment
 
 
-def _dbt(warehouse: Path, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    cmd = [
-        dbt,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT),
-        "--profiles-dir",
-        str(DBT_PROJECT),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--no-use-colors",
-    ]
-    env = {**os.environ, "SCORELINK_WAREHOUSE": str(warehouse)}
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
-
-
 def _inject_transfer(con: duckdb.DuckDBPyConnection) -> str:
     """Move one northern sales rep to the south on TRANSFER_DAY (re-delivered old row + a new assignment)."""
     employee, assignment = con.execute(
@@ -282,26 +260,15 @@ def _inject_transfer(con: duckdb.DuckDBPyConnection) -> str:
 
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from ingest.contract import default_contracts
-    from ingest.landing import read_manifest
-    from ingest.loader import load_entity
-    from ingest.simulator import simulate
-
     work = tmp_path_factory.mktemp("scored_company")
-    simulate(work, employees=40, months=3, seed=11)
-    landing = work / "landing"
-    warehouse = work / "warehouse" / "scorelink.duckdb"
-    warehouse.parent.mkdir()
+    warehouse = load_simulated_company(work, employees=40, months=3, seed=11)
     con = duckdb.connect(str(warehouse))
     try:
-        timezone = read_manifest(landing).timezone
-        for contract in default_contracts().values():
-            load_entity(con, contract, landing, timezone)
         transferred = _inject_transfer(con)
         write_scorecards(con, DEMO)
     finally:
         con.close()
-    run = _dbt(warehouse, work, "build")
+    run = run_dbt(warehouse, work, "build")
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     return {"warehouse": warehouse, "work": work, "transferred": transferred}
 

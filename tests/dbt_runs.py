@@ -1,0 +1,38 @@
+"""Shared by the tests that build the real dbt project: run dbt as a subprocess, load a simulated company."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from ingest.contract import default_contracts
+from ingest.landing import read_manifest
+from ingest.loader import load_entity
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+
+def run_dbt(warehouse: Path, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`dbt ARGS` against WAREHOUSE, with target and logs kept in WORK (never in the repository)."""
+    cmd = [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+           "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--no-use-colors"]
+    env = {**os.environ, "SCORELINK_WAREHOUSE": str(warehouse.resolve())}
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
+
+
+def load_simulated_company(work: Path, employees: int, months: int, seed: int) -> Path:
+    """Simulate a company into WORK and load every landing entity into WORK/warehouse/scorelink.duckdb."""
+    from ingest.simulator import simulate
+
+    simulate(work, employees=employees, months=months, seed=seed)
+    landing = work / "landing"
+    warehouse = work / "warehouse" / "scorelink.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    try:
+        timezone = read_manifest(landing).timezone
+        for contract in default_contracts().values():
+            load_entity(con, contract, landing, timezone)
+    finally:
+        con.close()
+    return warehouse
