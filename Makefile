@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test ui bench lint clean
+.PHONY: install postgres-server demo test ui bench lint clean
 
 # Reinstall when the dependencies or the set of packages change (editable installs map packages once).
 $(STAMP): pyproject.toml $(wildcard */__init__.py)
@@ -19,7 +19,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/scorelink demo
 
-test: $(STAMP)
+# The PostgreSQL tests start a throwaway server on loopback (tests/postgres_server.py); this installs
+# Debian's server package when it is missing.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  echo "Installing PostgreSQL (Debian package) for the tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test: $(STAMP) postgres-server
 	$(BIN)/pytest
 
 ui: $(STAMP)
