@@ -39,6 +39,11 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ingest orchestration expectations tests
+	SCORELINK_WAREHOUSE=$(CURDIR)/output/lint/warehouse.duckdb $(BIN)/dbt parse --project-dir dbt_project \
+	  --profiles-dir dbt_project --target-path $(CURDIR)/output/lint/target --quiet
+	sed 's|^dbt_artifacts_dir: .*|dbt_artifacts_dir: $(CURDIR)/output/lint/target|' dbt_project/dbt-bouncer.yml \
+	  > output/lint/dbt-bouncer.yml
+	cd dbt_project && ../$(BIN)/dbt-bouncer --config-file $(CURDIR)/output/lint/dbt-bouncer.yml
 
 clean:
 	rm -rf output dbt_project/target dbt_project/logs
