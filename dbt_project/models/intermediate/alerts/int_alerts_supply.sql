@@ -97,7 +97,8 @@ final as (
         cast({{ alert_setting(rule, 'threshold') }} as {{ dbt.type_numeric() }}) as threshold_value,
         'hours' as unit,
         case
-            when first_received_at is null then 'not received; sku ' || sku || ', supplier ' || coalesce(supplier_id, '?')
+            when first_received_at is null
+                then 'not received; sku ' || sku || ', supplier ' || coalesce(supplier_id, '?')
             else 'received late; sku ' || sku || ', supplier ' || coalesce(supplier_id, '?')
         end as detail,
         -- dates

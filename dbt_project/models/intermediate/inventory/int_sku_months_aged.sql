@@ -56,7 +56,8 @@ recent_receipts as (
     inner join received
         on month_ends.sku = received.sku
         and received.received_date <= month_ends.month_end
-        and received.received_date > cast({{ dbt.dateadd('day', -var('slow_moving_days'), 'month_ends.month_end') }} as date)
+        and received.received_date
+            > cast({{ dbt.dateadd('day', -var('slow_moving_days'), 'month_ends.month_end') }} as date)
     group by month_ends.sku, month_ends.month
 
 ),

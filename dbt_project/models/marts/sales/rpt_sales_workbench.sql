@@ -89,14 +89,14 @@ current_old_stock as (
 
 ),
 
--- the salesperson's scores to date: the month and the calendar year of the window's last day
+-- the salesperson's scores to date: the last month (the one the stock is from) and its calendar year to date
 month_scores as (
 
     select role_scores.employee_id, role_scores.score_status, role_scores.own_kpi_score, role_scores.final_score
     from role_scores
-    cross join data_window
+    inner join last_month
+        on role_scores.period_start = last_month.month
     where role_scores.period_type = 'month'
-        and role_scores.period_start = cast({{ dbt.date_trunc('month', 'data_window.window_end') }} as date)
 
 ),
 
@@ -104,9 +104,9 @@ year_scores as (
 
     select role_scores.employee_id, role_scores.score_status, role_scores.own_kpi_score, role_scores.final_score
     from role_scores
-    cross join data_window
+    cross join last_month
     where role_scores.period_type = 'year'
-        and role_scores.period_start = cast({{ dbt.date_trunc('year', 'data_window.window_end') }} as date)
+        and role_scores.period_start = cast({{ dbt.date_trunc('year', 'last_month.month') }} as date)
 
 ),
 
