@@ -216,3 +216,57 @@ def test_the_webhook_receives_each_alert_once_and_a_failed_post_is_retried(
     assert all(body["alert_id"] == key for key, body in _Receiver.received)
     # the outbox got each alert once as well, whatever the webhook did
     assert sorted(_outbox_ids(home)) == sorted(keys)
+
+
+def test_scorelink_alerts_delivers_once_from_the_command_line(home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    runner = CliRunner()
+    before = runner.invoke(app, ["alerts"])
+    assert before.exit_code == 1 and "no published alerts yet" in before.output
+    _publish(home / "published", [_alert(a) for a in FIRST])
+    first = runner.invoke(app, ["alerts"])
+    assert first.exit_code == 0, first.output
+    assert "3 new alert(s)" in first.output
+    again = runner.invoke(app, ["alerts"])
+    assert "0 new alert(s)" in again.output
+    assert sorted(_outbox_ids(home)) == sorted(FIRST)
+
+
+# --- a simulated company whose data grows by a month -------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_alerts_keep_their_ids_as_data_grows_and_each_is_delivered_once(home: Path) -> None:
+    """Build fct_alerts on January to March of a simulated company, deliver; then on January to April, deliver:
+    every March alert keeps its id (its value may move), April brings new ones, and the outbox holds each once."""
+    from dbt_runs import load_simulated_company, run_dbt
+
+    warehouse = load_simulated_company(home / "company", employees=40, months=4, seed=11)
+    outbox = home / "outbox" / "alerts.jsonl"
+
+    def build_and_deliver(*dbt_args: str) -> set[str]:
+        run = run_dbt(warehouse, home / "company", "run", "--select", "+fct_alerts", *dbt_args)
+        assert run.returncode == 0, run.stdout[-4000:]
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            write_published_alerts(con, home / "published")
+            ids = {row[0] for row in con.execute("select alert_id from marts.fct_alerts").fetchall()}
+        finally:
+            con.close()
+        _tick()
+        return ids
+
+    march = build_and_deliver("--vars", json.dumps({"end_month": "2024-03"}))
+    assert sorted(_outbox_ids(home)) == sorted(march)
+    rules = {alert_id.split(":")[0] for alert_id in march}
+    assert {"stock_over_days_of_sales", "new_customer_not_followed_up", "supply_late"} <= rules, rules
+    april = build_and_deliver()
+    assert march <= april, sorted(march - april)[:5]
+    assert april - march, "a month more data brings new alerts"
+    delivered = _outbox_ids(home)
+    assert len(delivered) == len(set(delivered)) == len(april)
+    _tick()  # a further tick, nothing new
+    assert len(read_outbox(outbox)) == len(april)
