@@ -165,6 +165,29 @@ def test_a_write_cut_short_by_a_crash_is_written_again_once(home: Path) -> None:
     assert outbox.read_bytes().endswith(b"\n")
 
 
+def test_the_sensor_delivers_while_a_pipeline_holds_the_warehouse_lock(home: Path) -> None:
+    """Another process holds DuckDB's write lock on the warehouse (a running pipeline): the sensor does not need it."""
+    import subprocess
+    import sys
+
+    warehouse = home / "warehouse" / "scorelink.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "sys.stdin.read()", str(warehouse)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(duckdb.IOException):  # the lock is real: even a read-only connection is refused
+            duckdb.connect(str(warehouse), read_only=True)
+        _publish(home / "published", [_alert(a) for a in FIRST])
+        assert "3 new alert(s)" in _tick()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert sorted(_outbox_ids(home)) == sorted(FIRST)
+
+
 class _Receiver(http.server.BaseHTTPRequestHandler):
     received: list[tuple[str, dict]] = []
     fail_next = 0
