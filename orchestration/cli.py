@@ -391,5 +391,28 @@ def docs() -> None:
     console.print(f"wrote {target}")
 
 
+@app.command()
+def alerts() -> None:
+    """Deliver new alerts now (as the sensor scorelink_alerts_outbox does): outbox file, webhook when set."""
+    from orchestration.alerts import deliver_alerts, outbox_path, published_alerts_path
+    from orchestration.alerts_config import AlertsConfigError, load_alerts_config
+
+    settings = get_settings()
+    try:
+        config = load_alerts_config()
+    except AlertsConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    published = published_alerts_path(settings.published_dir)
+    if not published.exists():
+        console.print(f"no published alerts yet ({published}); run the pipeline first")
+        raise typer.Exit(1)
+    outbox = outbox_path(settings.home, config)
+    report = deliver_alerts(published, outbox, config.webhook_url(), config.delivery.webhook_timeout_seconds)
+    console.print(f"{report.summary()}\noutbox: {outbox}")
+    if report.webhook_errors:
+        raise typer.Exit(2)
+
+
 if __name__ == "__main__":
     app()

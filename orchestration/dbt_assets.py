@@ -22,6 +22,7 @@ from dagster_dbt import (
 )
 
 from ingest.landing import read_manifest
+from orchestration.alerts_config import load_alerts_config
 from orchestration.ingest_assets import LandingResource
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, get_settings
 
@@ -71,7 +72,8 @@ def keep_run_results(run_results: Path) -> list[str]:
 
 def dbt_vars(landing_dir: Path) -> dict[str, Any]:
     manifest = read_manifest(landing_dir)
-    return {"base_currency": manifest.base_currency}
+    # config/alerts.yml (validated; an invalid file fails the run naming file and field) -> the var `alerts`
+    return {"base_currency": manifest.base_currency, **load_alerts_config().dbt_vars()}
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.alerts import alerts_outbox_sensor, build_published_alerts_asset
 from orchestration.dbt_assets import build_dbt_assets, scorelink_dbt_project
 from orchestration.ingest_assets import LandingResource, build_all_ingest
 from orchestration.publish_assets import build_published_scores_asset
@@ -46,11 +47,11 @@ nightly_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores],
+    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores, build_published_alerts_asset()],
     asset_checks=blocking_checks,
     jobs=[pipeline_job],
     schedules=[nightly_schedule],
-    sensors=[landing_files_sensor(pipeline_job)],
+    sensors=[landing_files_sensor(pipeline_job), alerts_outbox_sensor()],
     resources={
         "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
         "landing": LandingResource(path=str(settings.landing_dir)),

@@ -1,11 +1,13 @@
 -- Cross-checks behind a sku's excess, one row per failed check and source record: purchases of at least twice
 -- the sales of the same sku in a month, sales below cost, and forecast accuracy below 80% marked as the root
--- cause of a sku-month's excess.
+-- cause of a sku-month's excess (when the forecast contributed to it and the sku-month has volume enough).
 with
 
 attribution as (
 
-    select sku, month, buyer_id, planner_id, forecast_qty, sold_qty, excess_qty, excess_value_base, has_forecast
+    select
+        sku, month, buyer_id, planner_id, forecast_qty, sold_qty, excess_qty, excess_value_base, operations_excess_qty,
+        has_forecast
     from {{ ref('fct_inventory_attribution') }}
 
 ),
@@ -80,7 +82,10 @@ sales_below_cost as (
 
 ),
 
--- sku-month accuracy 1 - |D - F| / D (0 when nothing sold against a positive forecast)
+-- sku-month accuracy 1 - |D - F| / D (0 when nothing sold against a positive forecast) below
+-- var forecast_root_cause_accuracy (0.8), in a sku-month with excess to which the forecast contributed (operations'
+-- Shapley share above 0: a forecast equal to sales' own commitment leaves the miss to sales) and with at least
+-- var forecast_root_cause_min_qty units forecast or sold (a low-volume sku-month's accuracy is noise)
 forecast_root_causes as (
 
     select
@@ -96,12 +101,17 @@ forecast_root_causes as (
                 else 0
             end
         as {{ dbt.type_numeric() }}) as observed_value,
-        cast(0.8 as {{ dbt.type_numeric() }}) as threshold_value
+        cast({{ var('forecast_root_cause_accuracy') }} as {{ dbt.type_numeric() }}) as threshold_value
     from attribution
     where has_forecast
         and excess_qty > 0
+        and operations_excess_qty > 0
         and (
-            (sold_qty > 0 and 1 - abs(sold_qty - forecast_qty) / sold_qty < 0.8)
+            forecast_qty >= {{ var('forecast_root_cause_min_qty') }}
+            or sold_qty >= {{ var('forecast_root_cause_min_qty') }}
+        )
+        and (
+            (sold_qty > 0 and 1 - abs(sold_qty - forecast_qty) / sold_qty < {{ var('forecast_root_cause_accuracy') }})
             or (sold_qty <= 0 and forecast_qty > 0)
         )
 

@@ -1,5 +1,6 @@
 -- A salesperson's workbench: per owned sku, as of the end of the data window, the current stock, the last 3
--- months' sales, days of cover and slow-moving warnings, with the sales share of the sku's excess to date.
+-- months' sales, days of cover, unsold old stock (FIFO, older than slow_moving_days) and slow-moving warnings, with
+-- the sales share of the sku's excess to date and the salesperson's role score of the latest month and year to date.
 with
 
 products as (
@@ -10,7 +11,7 @@ products as (
 
 sku_months as (
 
-    select sku, month, calendar_days, closing_qty, closing_value_base, shipped_qty
+    select sku, month, calendar_days, snapshot_days, closing_qty, closing_value_base, shipped_qty
     from {{ ref('int_sku_months_summarised') }}
 
 ),
@@ -29,15 +30,30 @@ order_lines as (
 
 ),
 
+aged as (
+
+    select sku, month, old_stock_qty, old_stock_value_base from {{ ref('int_sku_months_aged') }}
+
+),
+
+role_scores as (
+
+    select employee_id, period_type, period_start, score_status, own_kpi_score, final_score
+    from {{ ref('fct_role_scores') }}
+
+),
+
 data_window as (
 
     select window_start, window_end from {{ ref('int_data_window') }}
 
 ),
 
+-- the last month with stock on record (orders shipped on the first days of a month without snapshots yet must not
+-- make every sku's stock zero)
 last_month as (
 
-    select max(month) as month from sku_months
+    select coalesce(max(case when snapshot_days > 0 then month end), max(month)) as month from sku_months
 
 ),
 
@@ -61,6 +77,36 @@ current_stock as (
     from sku_months
     inner join last_month
         on sku_months.month = last_month.month
+
+),
+
+current_old_stock as (
+
+    select aged.sku, aged.old_stock_qty, aged.old_stock_value_base
+    from aged
+    inner join last_month
+        on aged.month = last_month.month
+
+),
+
+-- the salesperson's scores to date: the last month (the one the stock is from) and its calendar year to date
+month_scores as (
+
+    select role_scores.employee_id, role_scores.score_status, role_scores.own_kpi_score, role_scores.final_score
+    from role_scores
+    inner join last_month
+        on role_scores.period_start = last_month.month
+    where role_scores.period_type = 'month'
+
+),
+
+year_scores as (
+
+    select role_scores.employee_id, role_scores.score_status, role_scores.own_kpi_score, role_scores.final_score
+    from role_scores
+    cross join last_month
+    where role_scores.period_type = 'year'
+        and role_scores.period_start = cast({{ dbt.date_trunc('year', 'last_month.month') }} as date)
 
 ),
 
@@ -102,8 +148,17 @@ final as (
             {{ dbt.datediff('coalesce(last_sales.last_sale_date, data_window.window_start)', 'data_window.window_end',
                 'day') }}
         as {{ dbt.type_bigint() }}) as days_since_last_sale,
+        cast(coalesce(current_old_stock.old_stock_qty, 0) as {{ dbt.type_numeric() }}) as old_stock_qty,
+        cast(coalesce(current_old_stock.old_stock_value_base, 0) as {{ dbt.type_numeric() }}) as old_stock_value_base,
         cast(coalesce(excess_to_date.sales_excess_value_base, 0) as {{ dbt.type_numeric() }})
             as sales_excess_value_base_to_date,
+        -- the salesperson's role scores (fct_role_scores): the month of as_of_date and its year to date
+        month_scores.score_status as month_score_status,
+        cast(month_scores.own_kpi_score as {{ dbt.type_numeric() }}) as month_kpi_score,
+        cast(month_scores.final_score as {{ dbt.type_numeric() }}) as month_final_score,
+        year_scores.score_status as ytd_score_status,
+        cast(year_scores.own_kpi_score as {{ dbt.type_numeric() }}) as ytd_kpi_score,
+        cast(year_scores.final_score as {{ dbt.type_numeric() }}) as ytd_final_score,
         -- flags: no sale for slow_moving_days with stock on hand; or more than 90 days of cover
         coalesce(current_stock.closing_qty, 0) > 0
             and {{ dbt.datediff('coalesce(last_sales.last_sale_date, data_window.window_start)',
@@ -124,6 +179,12 @@ final as (
         on products.sku = last_sales.sku
     left join excess_to_date
         on products.sku = excess_to_date.sku
+    left join current_old_stock
+        on products.sku = current_old_stock.sku
+    left join month_scores
+        on products.owner_salesperson_id = month_scores.employee_id
+    left join year_scores
+        on products.owner_salesperson_id = year_scores.employee_id
     where products.owner_salesperson_id is not null
 
 )
