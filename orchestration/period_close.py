@@ -22,6 +22,7 @@ import duckdb
 from orchestration.publish import (
     PeriodPublication,
     decide_adjustment,
+    period_status,
     publish_scores,
     request_adjustment,
     write_serving_copies,
@@ -63,8 +64,9 @@ def close_periods(periods: list[str] | None, *, reason: str | None = None, publi
                   run_id: str | None = None) -> list[PeriodPublication]:
     """Publish the given closed months (None: every closed month) and refresh the serving stores."""
     with _warehouse() as con:
-        results = publish_scores(con, run_id or f"cli-{uuid.uuid4()}", periods, reason=reason,
-                                 published_by=published_by or current_user())
+        run_id = run_id or f"cli-{uuid.uuid4()}"
+        results = publish_scores(con, run_id, periods, reason=reason, published_by=published_by or current_user())
+        period_status(con, run_id)  # the drafts now say what is published
         refresh_serving(con)
     return results
 
