@@ -45,7 +45,7 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
     )
     def published_score_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:
-            states = period_status(con, context.run_id)
+            states = period_status(con, context.run.run_id)
             files = write_serving_copies(con, get_settings().published_dir)
             total = con.execute("select count(*) from published.role_scores").fetchone()[0]
         count = {s: sum(1 for r in states if r["state"] == s) for s in ("unpublished", "restatement pending",
@@ -86,7 +86,7 @@ def published_period_close(context: dg.AssetExecutionContext, warehouse: Warehou
     period = context.partition_key[:7]
     with warehouse.connect() as con:
         try:
-            [result] = publish_scores(con, context.run_id, [period], published_by="schedule:scorelink_period_close")
+            [result] = publish_scores(con, context.run.run_id, [period], published_by="schedule:scorelink_period_close")
         except PublishError as exc:
             raise dg.Failure(str(exc)) from exc
         files = write_serving_copies(con, get_settings().published_dir)
