@@ -295,13 +295,15 @@ def read_period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, pa.Table]) -> tuple[str, dict[str, str]]:
     """sha256 over every table's rows in key order (each row as DuckDB text), and each table's own digest."""
+    keys = {t.name: t.key for t in PUBLISHED_TABLES}
     per_table = {}
     for name, rows in rows_by_table.items():
         con.register("_publish_rows", rows)
         try:
+            order = ", ".join(f"r.{k}" for k in keys[name])  # the grain: unique within a period and version
             per_table[name] = con.execute(
-                "select coalesce(md5(string_agg(cast(r as varchar), chr(10) order by _n)), '') "
-                "from (select *, row_number() over () as _n from _publish_rows) r").fetchone()[0]
+                f"select coalesce(md5(string_agg(cast(r as varchar), chr(10) order by {order})), '') "
+                "from (select * from _publish_rows) r").fetchone()[0]
         finally:
             con.unregister("_publish_rows")
     h = hashlib.sha256()
