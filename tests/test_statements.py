@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from published_marts import create_missing_marts
 
-from orchestration.publish import publish_scores, write_serving_copies
+from orchestration.publish import decide_adjustment, publish_scores, request_adjustment, write_serving_copies
 from orchestration.statements import StatementError, write_statement
 
 WAREHOUSE = """
@@ -111,3 +111,16 @@ def test_unpublished_person_or_period_is_a_clear_error(stores, tmp_path):
         write_statement(warehouse, serving, "E2", "2024-02", tmp_path)
     with pytest.raises(StatementError, match="YYYY-MM"):
         write_statement(warehouse, serving, "E1", "2024-Q1", tmp_path)
+
+
+def test_statement_shows_an_approved_adjustment_without_a_false_drift_warning(stores, tmp_path):
+    warehouse, _ = stores
+    with duckdb.connect(str(warehouse)) as con:
+        adj = request_adjustment(con, kind="dispute", period="2024-02", employee_id="E1", change=4.0,
+                                 reason="order missing", requested_by="E1")
+        decide_adjustment(con, adj, approve=True, decided_by="M1")
+        publish_scores(con, run_id="run-2")
+        serving = write_serving_copies(con, tmp_path / "published2")["serving_duckdb"]
+    page = write_statement(warehouse, serving, "E1", "2024-02", tmp_path).read_text(encoding="utf-8")
+    assert "114.50" in page and "Adjusted by ADJ00001" in page and "was 110.50" in page
+    assert "class=\"warn\"" not in page  # the warehouse agrees with the unadjusted published score
