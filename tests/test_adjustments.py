@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 from published_marts import create_missing_marts
-from test_publish import MART
+from test_publish import MART, MORE_MARTS
 
 from orchestration.publish import PublishError, decide_adjustment, publish_scores, request_adjustment
 
@@ -72,3 +72,21 @@ def test_adjustments_are_recorded_once_and_decided_by_someone_else(con):
         decide_adjustment(con, adj, approve=False, decided_by="HR2")
     assert con.execute("select adjustment_id, decision, approved_change, decided_by from "
                        "published.adjustment_decisions").fetchall() == [("ADJ00001", "approved", 2.0, "HR1")]
+
+
+def test_an_approved_incentive_adjustment_changes_the_amount_and_keeps_the_unadjusted_one():
+    c = duckdb.connect()
+    c.execute(MART + MORE_MARTS)
+    c.execute("update intermediate.int_data_window set last_data_date = date '2024-03-31'")
+    create_missing_marts(c)
+    publish_scores(c, run_id="run-1")
+    adj = request_adjustment(c, kind="adjustment", period="2024-03", employee_id="E1", table_name="incentives",
+                             change=-430.0, reason="advance paid in March", requested_by="M1")
+    decide_adjustment(c, adj, approve=True, decided_by="HR1")
+    [mar] = [r for r in publish_scores(c, run_id="run-2") if r.published]
+    assert (mar.period, mar.version, mar.changed_rows) == ("2024-03", 2, 1)
+    assert c.execute("select total_incentive_base, unadjusted_total_incentive_base, adjustment_ids "
+                     "from published.incentives_current").fetchall() == [(2000, 2430, "ADJ00001")]
+    assert c.execute("select table_name, field, delta from published.score_deltas where field like 'total%'"
+                     ).fetchall() == [("incentives", "total_incentive_base", -430.0)]
+    c.close()
