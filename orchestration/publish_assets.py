@@ -12,10 +12,12 @@ raw table's row reconciliation, a source, metric-input or publish suite) stops t
 published asset depends directly on every asset that carries a blocking check.
 """
 
+import os
 from collections.abc import Iterable
 
 import dagster as dg
 
+from orchestration.period_close import POSTGRES_DSN_ENV
 from orchestration.publish import PUBLISHED_TABLES, PublishError, period_status, publish_scores, write_serving_copies
 from orchestration.settings import get_settings
 from orchestration.warehouse import WarehouseResource
@@ -47,6 +49,7 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
         with warehouse.connect() as con:
             states = period_status(con, context.run.run_id)
             files = write_serving_copies(con, get_settings().published_dir)
+            _serve_postgres_if_configured(con, context)
             total = con.execute("select count(*) from published.role_scores").fetchone()[0]
         count = {s: sum(1 for r in states if r["state"] == s) for s in ("unpublished", "restatement pending",
                                                                           "published")}
@@ -64,6 +67,16 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
         )
 
     return published_score_snapshots
+
+
+def _serve_postgres_if_configured(con, context: dg.AssetExecutionContext) -> None:
+    """Refresh the PostgreSQL serving schema when SCORELINK_SERVING_POSTGRES_DSN is set."""
+    dsn = os.environ.get(POSTGRES_DSN_ENV)
+    if dsn:
+        from orchestration.serving_postgres import serve_postgres
+
+        counts = serve_postgres(con, dsn)
+        context.log.info(f"PostgreSQL serving schema refreshed: {sum(counts.values())} rows")
 
 
 # One partition per month; the latest partition is the last complete month.
@@ -90,6 +103,7 @@ def published_period_close(context: dg.AssetExecutionContext, warehouse: Warehou
         except PublishError as exc:
             raise dg.Failure(str(exc)) from exc
         files = write_serving_copies(con, get_settings().published_dir)
+        _serve_postgres_if_configured(con, context)
     context.log.info(f"{period}: " + (f"published version {result.version}" if result.published
                                       else f"unchanged, version {result.version} stays current"))
     return dg.MaterializeResult(metadata={

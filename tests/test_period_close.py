@@ -84,3 +84,18 @@ def test_the_monthly_partition_closes_its_month(home):
                             raise_on_error=False)
     assert not result.success
     assert _query("select count(*) from published.score_versions") == [(1,)]
+
+
+def test_the_close_refreshes_postgres_when_configured(home, postgres_dsn, monkeypatch):
+    import psycopg2
+
+    with duckdb.connect(str(get_settings().warehouse_path)) as con:
+        con.execute("create table marts.dim_employees as select * from (values ('E1', null, 'D1'), ('E2', 'E1', 'D1'), "
+                    "('E3', 'E1', 'D9')) t(employee_id, manager_id, department_id)")
+    monkeypatch.setenv("SCORELINK_SERVING_POSTGRES_DSN", postgres_dsn)
+    resources = {"warehouse": WarehouseResource(path=str(get_settings().warehouse_path))}
+    assert dg.materialize([published_period_close], partition_key="2024-01-01", resources=resources).success
+    with psycopg2.connect(postgres_dsn) as conn, conn.cursor() as cur:
+        cur.execute("select period, version, count(*) from scorelink_published.role_scores_current group by 1, 2")
+        assert cur.fetchall() == [("2024-01", 1, 3)]
+    conn.close()
