@@ -42,7 +42,7 @@ def _run_and_report(close_all: bool = False) -> None:
         console.print(f"Nothing downstream of a failure was published. dbt's log: {result.log_path}")
         console.print("See `scorelink status` or `make ui` for the run.")
         raise typer.Exit(1)
-    if close_all:  # the demo's history is past: close every closed month, as HR would have
+    if close_all:  # the demo's history is past: close every closed month (the run published the new ones)
         from orchestration.period_close import close_periods
 
         close_periods(None, published_by="demo", run_id=result.run_id)
@@ -70,8 +70,8 @@ def _print_summary(run_id: str) -> None:
             waiting = con.execute("select period, state from draft.period_status where state <> 'published' "
                                   "order by 1").fetchall()
         if waiting:
-            console.print("Not published yet (the pipeline only drafts; close with `scorelink publish --period "
-                          "YYYY-MM`): " + ", ".join(f"{p} ({s})" for p, s in waiting))
+            console.print("Waiting for the period close (`scorelink publish --period YYYY-MM --reason ...`): "
+                          + ", ".join(f"{p} ({s})" for p, s in waiting))
     pub = get_settings().published_dir
     table = Table(title="Where to look", show_header=False)
     table.add_row("Published scores (read-only DuckDB for BI)", str(pub / "serving.duckdb"))

@@ -30,8 +30,8 @@ published_scores = build_published_scores_asset(
 pipeline_job = dg.define_asset_job(
     "scorelink_pipeline",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(published_period_close),
-    description="Ingest every landing entity, build the dbt layers with their tests and gates, draft the period "
-    "close (draft.period_status) and refresh the serving copies. Publishing a period is the period close's job.",
+    description="Ingest every landing entity, build the dbt layers with their tests and gates, publish version 1 of "
+    "newly closed months and refresh the serving copies. Restatements are the period close's job.",
     tags=WAREHOUSE_WRITE_TAG,
     # One step at a time: DuckDB has one writer and dbt is a subprocess that needs the lock.
     executor_def=dg.in_process_executor,

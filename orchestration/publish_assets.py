@@ -1,10 +1,13 @@
-"""The publication steps: drafts at the end of every pipeline run, and the monthly period close.
+"""The publication steps: the end of every pipeline run, and the monthly period close.
 
-Every pipeline run ends with published/score_snapshots: it checks what closing each closed period would do
-(draft.period_status: unpublished, restatement pending or published) and refreshes the serving copies, but it
-publishes nothing. A version is written only by the period close: `scorelink publish --period YYYY-MM` or the
-monthly, partitioned asset published/period_close (schedule scorelink_period_close, STOPPED by default), which
-refuse a period the data has not closed and any period while a blocking suite's latest run failed.
+Every pipeline run ends with published/score_snapshots: it publishes version 1 of every closed month that
+was never published (the data reached the month's last day and every blocking gate passed), never a new
+version of a month already published. What closing each month again would do is recorded in
+draft.period_status (unpublished, restatement pending, published). A restatement (late data, an approved
+dispute or adjustment) is published only by the period close: `scorelink publish --period YYYY-MM` (a
+person, with a reason) or the monthly, partitioned asset published/period_close (schedule
+scorelink_period_close, STOPPED by default), which refuse a month the data has not closed and any month
+while a blocking suite's latest run failed.
 
 Dagster's blocking checks stop only the assets that depend directly on the checked asset (a check on a
 staging view does not stop an asset two layers further down). So that a failed gate anywhere upstream (a
@@ -36,9 +39,9 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
         group_name="published",
         kinds={"duckdb", "parquet"},
         tags={"scorelink/writes": "warehouse"},
-        description="Drafts of the period close, after every quality gate passed: draft.period_status says for "
-        "each closed period whether closing it now would publish a first version, a restatement or nothing. The "
-        "period close (published/period_close, `scorelink publish --period`) writes immutable, versioned monthly "
+        description="After every quality gate passed: publishes version 1 of each closed month never published "
+        "(never a restatement: that is the period close's, published/period_close or `scorelink publish --period`) "
+        "and records in draft.period_status what closing each month again would do. Immutable, versioned monthly "
         "snapshots of the closed periods: role scores of every active "
         "employee (published.role_scores), sales reps' revenue against quota (published.sales_rep_scores), "
         "quarterly incentives, KPI scores, metric values and the inventory attribution (one published table per "
@@ -47,17 +50,19 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
     )
     def published_score_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:
+            new = [r["period"] for r in period_status(con, context.run.run_id) if r["state"] == "unpublished"]
+            published = publish_scores(con, context.run.run_id, new, published_by="pipeline") if new else []
             states = period_status(con, context.run.run_id)
             files = write_serving_copies(con, get_settings().published_dir)
             _serve_postgres_if_configured(con, context)
             total = con.execute("select count(*) from published.role_scores").fetchone()[0]
         count = {s: sum(1 for r in states if r["state"] == s) for s in ("unpublished", "restatement pending",
                                                                           "published")}
-        context.log.info(f"closed periods: {count}; nothing is published before the period close")
+        context.log.info(f"published version 1 of {len(published)} newly closed month(s); closed months now: {count}")
         return dg.MaterializeResult(
             metadata={
                 "closed_periods": len(states),
-                "unpublished_periods": count["unpublished"],
+                "first_versions_published": len(published),
                 "restatements_pending": count["restatement pending"],
                 "published_periods_unchanged": count["published"],
                 "dagster/row_count": total,

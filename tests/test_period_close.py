@@ -99,3 +99,24 @@ def test_the_close_refreshes_postgres_when_configured(home, postgres_dsn, monkey
         cur.execute("select period, version, count(*) from scorelink_published.role_scores_current group by 1, 2")
         assert cur.fetchall() == [("2024-01", 1, 3)]
     conn.close()
+
+
+def test_a_pipeline_run_publishes_new_months_but_never_restates(home):
+    from orchestration.publish_assets import build_published_scores_asset
+
+    snapshots = build_published_scores_asset([])
+    resources = {"warehouse": WarehouseResource(path=str(get_settings().warehouse_path))}
+    assert dg.materialize([snapshots], resources=resources).success
+    assert _query("select period, version, published_by from published.score_versions order by 1") == [
+        ("2024-01", 1, "pipeline"), ("2024-02", 1, "pipeline")]
+    with duckdb.connect(str(get_settings().warehouse_path)) as con:
+        con.execute("update marts.fct_sales_rep_monthly_scores set score = 95 where employee_id = 'E1' "
+                    "and month = date '2024-01-01'")
+    assert dg.materialize([snapshots], resources=resources).success
+    assert _query("select count(*) from published.score_versions") == [(2,)]  # late data waits for the close
+    assert _query("select period, state, published_version from draft.period_status order by 1") == [
+        ("2024-01", "restatement pending", 1), ("2024-02", "published", 1)]
+    out = CliRunner().invoke(app, ["publish", "--period", "2024-01", "--reason", "late orders"])
+    assert "2024-01: published version 2" in out.output
+    assert _query("select period, state, published_version from draft.period_status order by 1") == [
+        ("2024-01", "published", 2), ("2024-02", "published", 1)]
