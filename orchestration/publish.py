@@ -293,17 +293,26 @@ def read_period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: 
     return con.execute(period_rows_sql(t), list(month_bounds(period))).fetch_arrow_table()
 
 
+def _digest_sql(t: PublishedTable, source: str, group_by: str = "") -> str:
+    """md5 over the rows of `source` (the published columns of t), one row as text per line, in grain order."""
+    row = "struct_pack(" + ", ".join(f"{c} := {c}" for c in t.columns) + ")"
+    order = ", ".join(t.key)  # the grain: unique within a period and version
+    select = f"{group_by}, " if group_by else ""
+    return (f"select {select}count(*), coalesce(md5(string_agg(cast({row} as varchar), chr(10) order by {order})), '') "
+            f"from {source}" + (f" group by {group_by}" if group_by else ""))
+
+
 def _fingerprint(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, pa.Table]) -> tuple[str, dict[str, str]]:
     """sha256 over every table's rows in key order (each row as DuckDB text), and each table's own digest."""
-    keys = {t.name: t.key for t in PUBLISHED_TABLES}
+    by_name = {t.name: t for t in PUBLISHED_TABLES}
     per_table = {}
     for name, rows in rows_by_table.items():
+        t = by_name[name]
+        if t.adjustable and "adjustment_ids" not in rows.column_names:  # the mart's rows, before adjustments
+            t = PublishedTable(t.name, t.source, t.month_column, t.spec, t.key, t.where, t.renames)
         con.register("_publish_rows", rows)
         try:
-            order = ", ".join(f"r.{k}" for k in keys[name])  # the grain: unique within a period and version
-            per_table[name] = con.execute(
-                f"select coalesce(md5(string_agg(cast(r as varchar), chr(10) order by {order})), '') "
-                "from (select * from _publish_rows) r").fetchone()[0]
+            per_table[name] = con.execute(_digest_sql(t, "_publish_rows")).fetchone()[1]
         finally:
             con.unregister("_publish_rows")
     h = hashlib.sha256()
@@ -355,14 +364,15 @@ def verify_published(con: duckdb.DuckDBPyConnection) -> None:
     """
     ledger = con.execute("select period, version, table_name, row_count, fingerprint from published.version_tables "
                          "order by 1, 2, 3").fetchall()
-    by_name = {t.name: t for t in PUBLISHED_TABLES}
+    actual = {}
+    for t in PUBLISHED_TABLES:
+        for period, version, count, digest in con.execute(
+                _digest_sql(t, f"published.{t.name}", group_by="period, version")).fetchall():
+            actual[(period, version, t.name)] = (count, digest)
     for period, version, name, count, digest in ledger:
-        t = by_name[name]
-        rows = con.execute(f"select {', '.join(t.columns)} from published.{name} where period = ? and version = ? "
-                           f"order by {', '.join(t.key)}", [period, version]).fetch_arrow_table()
-        _, per_table = _fingerprint(con, {name: rows})
-        if rows.num_rows != count or per_table[name] != digest:
-            raise PublishError(f"published.{name} {period} v{version} changed after publication: {rows.num_rows} rows "
+        found = actual.get((period, version, name), (0, ""))
+        if found != (count, digest):
+            raise PublishError(f"published.{name} {period} v{version} changed after publication: {found[0]} rows "
                                f"(published with {count}); published rows are never updated or deleted")
 
 
@@ -468,7 +478,8 @@ def publish_period(con: duckdb.DuckDBPyConnection, period: str, run_id: str, *, 
     """Publish one closed period inside the caller's transaction: a no-op, a first version or a restatement."""
     rows, raw = _read_all(con, period)
     fingerprint, digests = _fingerprint(con, rows)
-    _, source_digests = _fingerprint(con, raw)
+    _, raw_digests = _fingerprint(con, {t.name: raw[t.name] for t in PUBLISHED_TABLES if t.adjustable})
+    source_digests = {**digests, **raw_digests}
     last = con.execute("select version, input_fingerprint from published.score_versions where period = ? "
                        "order by version desc limit 1", [period]).fetchone()
     row_count = rows[ROLE_SCORES.name].num_rows
@@ -530,7 +541,6 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[st
         now = _now()
         results = [publish_period(con, p, run_id, reason=reason, published_by=published_by, gates=gates, now=now)
                    for p in (periods or closed)]
-        verify_published(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
