@@ -9,7 +9,7 @@ are published: months whose last day the data has reached. A snapshot is keyed b
 Publishing the same inputs again is a no-op (the fingerprint of the period's rows is unchanged); changed
 inputs produce the next version, with the number of employees whose rows changed against the previous
 one. Nothing published is updated or deleted: published.version_tables records each version's row count and
-digest per table, and every publication checks them before and after writing (DuckDB has no triggers).
+digest per table, and every publication checks them before writing (DuckDB has no triggers).
 
 Serving copies, so that a running pipeline never blocks a reader: one Parquet file per published table
 and a read-only DuckDB file, each written to a temporary name and moved into place atomically.
@@ -360,7 +360,7 @@ def verify_published(con: duckdb.DuckDBPyConnection) -> None:
     """Guard: every published version still has exactly the rows it was published with (count and digest).
 
     DuckDB has no triggers or privileges to forbid an UPDATE or DELETE, so the publisher checks its ledger
-    (published.version_tables) before and after writing and refuses to go on when a published row changed.
+    (published.version_tables) before writing and refuses to go on when a published row changed.
     """
     ledger = con.execute("select period, version, table_name, row_count, fingerprint from published.version_tables "
                          "order by 1, 2, 3").fetchall()
