@@ -7,9 +7,13 @@ published.<name> (period, version, then the mart's columns; key (period, version
 published.<name>_current holding the latest version of each period. Only closed periods
 are published: months whose last day the data has reached. A snapshot is keyed by (period, version).
 Publishing the same inputs again is a no-op (the fingerprint of the period's rows is unchanged); changed
-inputs produce the next version, with the number of employees whose rows changed against the previous
-one. Nothing published is updated or deleted: published.version_tables records each version's row count and
-digest per table, and every publication checks them before writing (DuckDB has no triggers).
+inputs or approved adjustments produce the next version (a restatement): its reason (a person's, plus what
+changed), the number of employees whose rows changed, and per-field deltas (published.score_deltas). Who
+publishes what: orchestration/publish_assets.py and docs/publishing.md (a pipeline run publishes only first
+versions; restatements are the period close's). Disputes and adjustments (published.adjustments,
+adjustment_decisions) are append-only. Nothing published is updated or deleted: published.version_tables
+records each version's row count and digest per table, and every publication checks them before writing
+(DuckDB has no triggers).
 
 Serving copies, so that a running pipeline never blocks a reader: one Parquet file per published table
 and a read-only DuckDB file, each written to a temporary name and moved into place atomically.
