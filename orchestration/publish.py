@@ -1,11 +1,15 @@
 """Publish scores: immutable, versioned snapshots per period, plus serving copies for readers.
 
-A period's snapshot holds every published table for that month (PUBLISHED_TABLES): the role scores of
-every active employee from the KPI engine, and the sales reps' revenue against quota. Only closed periods
+A period's snapshot holds every published table for that month (PUBLISHED_TABLES, one per mart):
+role_scores, sales_rep_scores, incentives (the quarter closing in the month), kpi_scores and metric_values
+(month grain), inventory_attribution, attribution_people and attribution_departments. Each is
+published.<name> (period, version, then the mart's columns; key (period, version, <grain keys>)) with a view
+published.<name>_current holding the latest version of each period. Only closed periods
 are published: months whose last day the data has reached. A snapshot is keyed by (period, version).
 Publishing the same inputs again is a no-op (the fingerprint of the period's rows is unchanged); changed
 inputs produce the next version, with the number of employees whose rows changed against the previous
-one. Nothing published is updated or deleted.
+one. Nothing published is updated or deleted: published.version_tables records each version's row count and
+digest per table, and every publication checks them before and after writing (DuckDB has no triggers).
 
 Serving copies, so that a running pipeline never blocks a reader: one Parquet file per published table
 and a read-only DuckDB file, each written to a temporary name and moved into place atomically.
@@ -20,40 +24,154 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 DATA_WINDOW = "intermediate.int_data_window"
 
 
+def _cols(spec: str) -> tuple[tuple[str, str], ...]:
+    """'name type, name type, ...' (types may hold commas inside parentheses) -> ((name, type), ...)."""
+    out, depth, current = [], 0, ""
+    for ch in spec + ",":
+        if ch == "," and depth == 0:
+            name, _, ty = current.strip().partition(" ")
+            out.append((name, ty.strip()))
+            current = ""
+            continue
+        depth += (ch == "(") - (ch == ")")
+        current += ch
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class PublishedTable:
+    """One mart snapshotted per period into published.<name> (period, version, then the mart's columns).
+
+    Rows of the period: `month_column` (a date column of the mart) falls in the month, and `where` (portable SQL,
+    optional) holds. Columns keep the mart's names and get the published types below; `renames` maps a published
+    column to the mart column it comes from (only where the mart's name would collide with `period`).
+    """
+
     name: str  # published.<name>, and published.<name>_current for the latest version of each period
     source: str  # the mart it snapshots
-    month_filter: str  # SQL condition on the mart selecting one month; binds one parameter: 'YYYY-MM'
-    columns: tuple[str, ...]  # mart columns copied (employee_id first), with their published types
-    types: tuple[str, ...]
+    month_column: str
+    spec: tuple[tuple[str, str], ...]  # (published column, published type), in order
+    key: tuple[str, ...]  # grain within (period, version)
+    where: str = ""
+    renames: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.spec)
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(t for _, t in self.spec)
+
+    @property
+    def per_employee(self) -> bool:
+        return "employee_id" in self.key
 
 
 ROLE_SCORES = PublishedTable(
     name="role_scores",
     source="marts.fct_role_scores",
-    month_filter="period_type = 'month' and strftime(period_start, '%Y-%m') = ?",
-    columns=("employee_id", "department_id", "role", "region", "tenure_band", "scorecard", "scorecard_version",
-             "score_status", "role_days", "scored_days", "kpis_scored", "kpis_total", "own_kpi_score",
-             "financial_score", "customer_score", "process_score", "learning_score", "mentee_score",
-             "team_bonus_points", "final_score"),
-    types=("varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar", "integer",
-           "integer", "integer", "integer", "double", "double", "double", "double", "double", "double", "double",
-           "double"),
+    month_column="period_start",
+    where="period_type = 'month'",
+    spec=_cols("employee_id varchar, department_id varchar, role varchar, region varchar, tenure_band varchar, "
+               "scorecard varchar, scorecard_version varchar, score_status varchar, role_days integer, "
+               "scored_days integer, kpis_scored integer, kpis_total integer, own_kpi_score double, "
+               "financial_score double, customer_score double, process_score double, learning_score double, "
+               "mentee_score double, team_bonus_points double, final_score double"),
+    key=("employee_id",),
 )
 SALES_REP_SCORES = PublishedTable(
     name="sales_rep_scores",
     source="marts.fct_sales_rep_monthly_scores",
-    month_filter="strftime(month, '%Y-%m') = ?",
-    columns=("employee_id", "days_as_sales_rep", "order_count", "line_count", "revenue_base", "quota_base",
-             "quota_attainment", "score"),
-    types=("varchar", "integer", "integer", "integer", "decimal(18, 2)", "decimal(18, 2)", "double", "double"),
+    month_column="month",
+    spec=_cols("employee_id varchar, days_as_sales_rep integer, order_count integer, line_count integer, "
+               "revenue_base decimal(18, 2), quota_base decimal(18, 2), quota_attainment double, score double"),
+    key=("employee_id",),
 )
-PUBLISHED_TABLES = (ROLE_SCORES, SALES_REP_SCORES)
+# Quarterly incentives are published with the month that closes the quarter (period_end in the month). The mart's
+# quarter label `period` (YYYY-Qn) is published as `quarter` (`period` is the published month).
+INCENTIVES = PublishedTable(
+    name="incentives",
+    source="marts.fct_incentives",
+    month_column="period_end",
+    spec=_cols("employee_id varchar, period_start date, quarter varchar, scorecard varchar, scorecard_version varchar, "
+               "role varchar, breached_rules varchar, promotion_blocking_rules varchar, final_score decimal(28,6), "
+               "team_bonus_points decimal(28,6), commission_result_base decimal(28,6), commission_base decimal(28,6), "
+               "bonus_target_base decimal(28,6), bonus_factor decimal(28,6), gross_bonus_base decimal(28,6), "
+               "rules_checked bigint, rules_breached bigint, deduction_pct decimal(28,6), deduction_base decimal(28,6), "
+               "net_bonus_base decimal(28,6), total_incentive_base decimal(28,6), is_promotion_eligible boolean, "
+               "period_end date"),
+    key=("employee_id",),
+    renames=(("quarter", "period"),),
+)
+# Month grain only. The mart's `period` label equals the published period for months, so it is not repeated.
+KPI_SCORES = PublishedTable(
+    name="kpi_scores",
+    source="marts.fct_kpi_scores",
+    month_column="period_start",
+    where="period_type = 'month'",
+    spec=_cols("employee_id varchar, period_type varchar, period_start date, segment_id varchar, kpi varchar, "
+               "subject_type varchar, assignment_id varchar, subject_id varchar, scorecard varchar, "
+               "scorecard_version varchar, role varchar, region varchar, tenure_band varchar, kpi_label varchar, "
+               "bsc_perspective varchar, direction varchar, curve varchar, target_source varchar, "
+               "value_formula varchar, unit varchar, score_status varchar, weight decimal(28,6), "
+               "effective_weight decimal(28,6), segment_days bigint, scored_days bigint, role_days bigint, "
+               "months_measured bigint, numerator decimal(28,6), denominator decimal(28,6), "
+               "prior_numerator decimal(28,6), prior_denominator decimal(28,6), actual decimal(28,6), "
+               "target decimal(28,6), attainment decimal(28,6), score decimal(28,6), contribution decimal(28,6), "
+               "source_row_count bigint, is_counted boolean, period_end date, first_day date, last_day date"),
+    key=("employee_id", "segment_id", "kpi", "subject_type"),
+)
+METRIC_VALUES = PublishedTable(
+    name="metric_values",
+    source="marts.fct_metric_values",
+    month_column="month",
+    spec=_cols("metric varchar, subject_type varchar, subject_id varchar, month date, metric_name varchar, "
+               "unit varchar, value_formula varchar, numerator decimal(28,6), denominator decimal(28,6), "
+               "prior_numerator decimal(28,6), prior_denominator decimal(28,6), value decimal(28,6), "
+               "source_row_count bigint, event_count bigint"),
+    key=("metric", "subject_type", "subject_id"),
+)
+_Q = "decimal(28,12)"
+INVENTORY_ATTRIBUTION = PublishedTable(
+    name="inventory_attribution",
+    source="marts.fct_inventory_attribution",
+    month_column="month",
+    spec=_cols("sku varchar, month date, buyer_id varchar, planner_id varchar, owner_salesperson_id varchar, "
+               "forecast_version bigint, has_forecast boolean, has_commitment boolean, "
+               + ", ".join(f"{c} {_Q}" for c in (
+                   "opening_qty", "safety_days", "average_daily_sales", "target_qty", "forecast_qty", "committed_qty",
+                   "planned_receipts_qty", "received_qty", "sold_qty", "ending_qty", "closing_qty",
+                   "stock_adjustment_qty", "gap_to_target_qty", "purchasing_qty", "operations_qty", "sales_qty",
+                   "excess_qty", "purchasing_excess_qty", "operations_excess_qty", "sales_excess_qty",
+                   "unit_cost_base", "excess_value_base", "purchasing_excess_value_base",
+                   "operations_excess_value_base", "sales_excess_value_base"))),
+    key=("sku",),
+)
+ATTRIBUTION_PEOPLE = PublishedTable(
+    name="attribution_people",
+    source="marts.fct_attribution_person_months",
+    month_column="month",
+    spec=_cols(f"employee_id varchar, department varchar, month date, sku_count bigint, component_qty {_Q}, "
+               f"attributed_excess_qty {_Q}, attributed_excess_value_base {_Q}, as_approver_excess_value_base {_Q}, "
+               f"opening_stock_excess_value_base {_Q}"),
+    key=("employee_id", "department"),
+)
+ATTRIBUTION_DEPARTMENTS = PublishedTable(
+    name="attribution_departments",
+    source="marts.fct_attribution_department_months",
+    month_column="month",
+    spec=_cols(f"department varchar, month date, component_qty {_Q}, attributed_excess_qty {_Q}, "
+               f"attributed_excess_value_base {_Q}, total_excess_value_base {_Q}"),
+    key=("department",),
+)
+PUBLISHED_TABLES = (ROLE_SCORES, SALES_REP_SCORES, INCENTIVES, KPI_SCORES, METRIC_VALUES, INVENTORY_ATTRIBUTION,
+                    ATTRIBUTION_PEOPLE, ATTRIBUTION_DEPARTMENTS)
 
 VERSIONS_DDL = """
 create schema if not exists published;
@@ -67,19 +185,30 @@ create table if not exists published.score_versions (
   reason varchar not null,
   run_id varchar not null,
   published_at timestamp not null,
+  previous_version integer,
+  published_by varchar,
+  gate_results varchar,
   primary key (period, version)
+);
+create table if not exists published.version_tables (
+  period varchar not null,
+  version integer not null,
+  table_name varchar not null,
+  row_count bigint not null,
+  fingerprint varchar not null,
+  primary key (period, version, table_name)
 );
 """
 
 
 def _table_ddl(t: PublishedTable) -> str:
-    cols = ",\n  ".join(f"{c} {ty}" for c, ty in zip(t.columns, t.types, strict=True))
+    cols = ",\n  ".join(f"{c} {ty}" for c, ty in t.spec)
     return f"""
 create table if not exists published.{t.name} (
   period varchar not null,
   version integer not null,
   {cols},
-  primary key (period, version, employee_id)
+  primary key (period, version, {', '.join(t.key)})
 );
 create or replace view published.{t.name}_current as
 select s.*
@@ -98,31 +227,58 @@ class PeriodPublication:
     published: bool  # False: inputs unchanged, nothing written
 
 
-def _period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: str) -> list[tuple]:
-    casts = ", ".join(f"cast({c} as {ty})" for c, ty in zip(t.columns, t.types, strict=True))
-    return con.execute(f"select {casts} from {t.source} where {t.month_filter} order by employee_id",
-                       [period]).fetchall()
+def month_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First day of the month and first day of the next month."""
+    first = dt.date.fromisoformat(f"{period}-01")
+    return first, (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def _fingerprint(rows_by_table: dict[str, list[tuple]]) -> str:
-    h = hashlib.sha256()
+def period_rows_sql(t: PublishedTable) -> str:
+    """Portable SQL reading one month of a mart in published column order and types (two date parameters)."""
+    source_of = dict(t.renames)
+    casts = ", ".join(f"cast({source_of.get(c, c)} as {ty}) as {c}" for c, ty in t.spec)
+    where = f"{t.month_column} >= ? and {t.month_column} < ?" + (f" and {t.where}" if t.where else "")
+    return f"select {casts} from {t.source} where {where} order by {', '.join(t.key)}"
+
+
+def read_period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: str) -> pa.Table:
+    """The period's rows of a mart, as an Arrow table. The one place that reads marts (swap it for another engine)."""
+    return con.execute(period_rows_sql(t), list(month_bounds(period))).fetch_arrow_table()
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, pa.Table]) -> tuple[str, dict[str, str]]:
+    """sha256 over every table's rows in key order (each row as DuckDB text), and each table's own digest."""
+    per_table = {}
     for name, rows in rows_by_table.items():
-        h.update(f"[{name}]".encode())
-        for row in rows:
-            h.update(repr(row).encode())
-    return h.hexdigest()
+        con.register("_publish_rows", rows)
+        try:
+            per_table[name] = con.execute(
+                "select coalesce(md5(string_agg(cast(r as varchar), chr(10) order by _n)), '') "
+                "from (select *, row_number() over () as _n from _publish_rows) r").fetchone()[0]
+        finally:
+            con.unregister("_publish_rows")
+    h = hashlib.sha256()
+    for name, digest in per_table.items():
+        h.update(f"[{name}:{rows_by_table[name].num_rows}:{digest}]".encode())
+    return h.hexdigest(), per_table
 
 
 def _changed_employees(con: duckdb.DuckDBPyConnection, period: str, new: int, old: int) -> int:
     """Employees with any published row that differs between two versions of a period."""
     parts = []
     for t in PUBLISHED_TABLES:
+        if not t.per_employee:
+            continue
         cols = ", ".join(t.columns)
         for a, b in ((new, old), (old, new)):
             parts.append(f"(select employee_id from (select {cols} from published.{t.name} "
                          f"where period = '{period}' and version = {a} except select {cols} from published.{t.name} "
                          f"where period = '{period}' and version = {b}))")
     return con.execute(f"select count(distinct employee_id) from ({' union all '.join(parts)})").fetchone()[0]
+
+
+class PublishError(RuntimeError):
+    """A mart to publish is missing, or published rows were changed behind the publisher's back."""
 
 
 def closed_periods(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -134,38 +290,78 @@ def closed_periods(con: duckdb.DuckDBPyConnection) -> list[str]:
             order by 1""").fetchall()]
 
 
+def ensure_store(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(VERSIONS_DDL + "".join(_table_ddl(t) for t in PUBLISHED_TABLES))
+
+
+def verify_published(con: duckdb.DuckDBPyConnection) -> None:
+    """Guard: every published version still has exactly the rows it was published with (count and digest).
+
+    DuckDB has no triggers or privileges to forbid an UPDATE or DELETE, so the publisher checks its ledger
+    (published.version_tables) before and after writing and refuses to go on when a published row changed.
+    """
+    ledger = con.execute("select period, version, table_name, row_count, fingerprint from published.version_tables "
+                         "order by 1, 2, 3").fetchall()
+    by_name = {t.name: t for t in PUBLISHED_TABLES}
+    for period, version, name, count, digest in ledger:
+        t = by_name[name]
+        rows = con.execute(f"select {', '.join(t.columns)} from published.{name} where period = ? and version = ? "
+                           f"order by {', '.join(t.key)}", [period, version]).fetch_arrow_table()
+        _, per_table = _fingerprint(con, {name: rows})
+        if rows.num_rows != count or per_table[name] != digest:
+            raise PublishError(f"published.{name} {period} v{version} changed after publication: {rows.num_rows} rows "
+                               f"(published with {count}); published rows are never updated or deleted")
+
+
+def _read_all(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, pa.Table]:
+    existing = {f"{s}.{n}" for s, n in con.execute(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+    missing = [t.source for t in PUBLISHED_TABLES if t.source not in existing]
+    if missing:
+        raise PublishError(f"cannot publish {period}: mart(s) {', '.join(missing)} not built (run the pipeline)")
+    return {t.name: read_period_rows(con, t, period) for t in PUBLISHED_TABLES}
+
+
 def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPublication]:
     con.execute("begin transaction")
     try:
-        con.execute(VERSIONS_DDL + "".join(_table_ddl(t) for t in PUBLISHED_TABLES))
+        ensure_store(con)
+        verify_published(con)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         results = []
         for period in closed_periods(con):
-            rows = {t.name: _period_rows(con, t, period) for t in PUBLISHED_TABLES}
-            fingerprint = _fingerprint(rows)
+            rows = _read_all(con, period)
+            fingerprint, digests = _fingerprint(con, rows)
             last = con.execute(
                 "select version, input_fingerprint from published.score_versions where period = ? "
                 "order by version desc limit 1", [period]).fetchone()
-            row_count = len(rows[ROLE_SCORES.name])
+            row_count = rows[ROLE_SCORES.name].num_rows
             if last and last[1] == fingerprint:
                 results.append(PeriodPublication(period, last[0], row_count, 0, published=False))
                 continue
             version = (last[0] + 1) if last else 1
             for t in PUBLISHED_TABLES:
-                if rows[t.name]:
-                    marks = ", ".join("?" * (len(t.columns) + 2))
-                    con.executemany(f"insert into published.{t.name} (period, version, {', '.join(t.columns)}) "
-                                    f"values ({marks})", [[period, version, *r] for r in rows[t.name]])
+                con.register("_publish_rows", rows[t.name])
+                try:
+                    con.execute(f"insert into published.{t.name} (period, version, {', '.join(t.columns)}) "
+                                f"select ?, ?, {', '.join(t.columns)} from _publish_rows", [period, version])
+                finally:
+                    con.unregister("_publish_rows")
+                con.execute("insert into published.version_tables values (?, ?, ?, ?, ?)",
+                            [period, version, t.name, rows[t.name].num_rows, digests[t.name]])
             changed = _changed_employees(con, period, version, last[0]) if last else 0
-            scorecards = sorted({r[ROLE_SCORES.columns.index("scorecard_version")] or "" for r in rows[ROLE_SCORES.name]}
+            scorecards = sorted({v or "" for v in rows[ROLE_SCORES.name].column("scorecard_version").to_pylist()}
                                 - {""})
             reason = "first publication" if not last else "restatement: inputs changed"
             con.execute(
-                "insert into published.score_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into published.score_versions (period, version, scorecard_version, input_fingerprint, "
+                "row_count, changed_rows, reason, run_id, published_at, previous_version) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [period, version, ", ".join(scorecards) or "none", fingerprint, row_count, changed, reason, run_id,
-                 now],
+                 now, last[0] if last else None],
             )
             results.append(PeriodPublication(period, version, row_count, changed, published=True))
+        verify_published(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -174,7 +370,7 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPu
 
 
 def published_relations() -> list[str]:
-    return ["score_versions", *[n for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")]]
+    return ["score_versions", "version_tables", *[n for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")]]
 
 
 def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) -> dict[str, Path]:
@@ -182,10 +378,12 @@ def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) ->
     parquet_dir = published_dir / "parquet"
     parquet_dir.mkdir(parents=True, exist_ok=True)
     written = {}
+    keys = {n: t.key for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")}
+    keys["version_tables"] = ("table_name",)
     for table in published_relations():
         final = parquet_dir / f"{table}.parquet"
         tmp = parquet_dir / f".{table}.parquet.tmp"
-        order = "period, version" + (", employee_id" if table != "score_versions" else "")
+        order = "period, version" + "".join(f", {k}" for k in keys.get(table, ()))
         con.execute(f"copy (select * from published.{table} order by {order}) to '{tmp}' (format parquet)")
         os.replace(tmp, final)
         written[table] = final

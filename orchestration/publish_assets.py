@@ -10,11 +10,12 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from orchestration.publish import publish_scores, write_serving_copies
+from orchestration.publish import PUBLISHED_TABLES, publish_scores, write_serving_copies
 from orchestration.settings import get_settings
 from orchestration.warehouse import WarehouseResource
 
-SCORE_MARTS = [dg.AssetKey(["marts", "fct_role_scores"]), dg.AssetKey(["marts", "fct_sales_rep_monthly_scores"])]
+# Every mart a published table snapshots (marts.<model> -> asset key ["marts", "<model>"]).
+SCORE_MARTS = [dg.AssetKey(t.source.split(".")) for t in PUBLISHED_TABLES]
 
 
 def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -28,9 +29,10 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
         kinds={"duckdb", "parquet"},
         tags={"scorelink/writes": "warehouse"},
         description="Immutable, versioned monthly snapshots of the closed periods: role scores of every active "
-        "employee (published.role_scores) and sales reps' revenue against quota (published.sales_rep_scores), "
-        "versions in published.score_versions, plus Parquet and read-only DuckDB serving copies under "
-        "HOME/published. Runs only when every blocking check upstream passed.",
+        "employee (published.role_scores), sales reps' revenue against quota (published.sales_rep_scores), "
+        "quarterly incentives, KPI scores, metric values and the inventory attribution (one published table per "
+        "mart, see orchestration/publish.py), versions in published.score_versions, plus Parquet and read-only "
+        "DuckDB serving copies under HOME/published. Runs only when every blocking check upstream passed.",
     )
     def published_score_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:

@@ -6,6 +6,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 from openpyxl import load_workbook
+from published_marts import create_missing_marts
 
 from orchestration.hr_exports import ExportError, export_period
 from orchestration.publish import publish_scores, write_serving_copies
@@ -41,6 +42,7 @@ select 'E3', 'month', date '2024-01-01', '=HYPERLINK("x")', 'buyer', 'hq', 'new_
 def serving(tmp_path):
     con = duckdb.connect()
     con.execute(MART)
+    create_missing_marts(con)
     publish_scores(con, run_id="run-1")
     # a restatement of January: the export must take version 2 only
     con.execute("update marts.fct_sales_rep_monthly_scores set score = 95, quota_attainment = 0.95 "

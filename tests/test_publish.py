@@ -4,8 +4,9 @@ import datetime as dt
 
 import duckdb
 import pytest
+from published_marts import create_missing_marts
 
-from orchestration.publish import publish_scores, write_serving_copies
+from orchestration.publish import PublishError, publish_scores, write_serving_copies
 
 MART = """
 create schema marts;
@@ -44,6 +45,7 @@ select 'E3', 'quarter', date '2024-01-01', 'D9', 'buyer', 'hq', 'new_hire', 'inv
 def con():
     c = duckdb.connect()
     c.execute(MART)
+    create_missing_marts(c)
     yield c
     c.close()
 
@@ -103,3 +105,72 @@ def test_serving_copies_hold_the_published_rows(con, tmp_path):
     assert isinstance(published_at, dt.datetime)
     assert duckdb.sql(f"select count(*) from '{files['sales_rep_scores']}'").fetchone()[0] == 4
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+MORE_MARTS = """
+create table marts.fct_incentives as
+select * from (values
+  ('E1', date '2024-01-01', '2024-Q1', 'inventory_trading', '2024.1', 'sales_rep', '', '', 72.0, 0.0, 9000.0, 270.0,
+   3000.0, 0.72, 2160.0, 3, 0, 0.0, 0.0, 2160.0, 2430.0, true, date '2024-03-31'),
+  ('E1', date '2023-10-01', '2023-Q4', 'inventory_trading', '2024.1', 'sales_rep', '', '', 50.0, 0.0, 0.0, 0.0,
+   3000.0, 0.5, 1500.0, 3, 1, 10.0, 150.0, 1350.0, 1350.0, true, date '2023-12-31'))
+  t(employee_id, period_start, period, scorecard, scorecard_version, role, breached_rules, promotion_blocking_rules,
+    final_score, team_bonus_points, commission_result_base, commission_base, bonus_target_base, bonus_factor,
+    gross_bonus_base, rules_checked, rules_breached, deduction_pct, deduction_base, net_bonus_base,
+    total_incentive_base, is_promotion_eligible, period_end);
+create table marts.fct_attribution_department_months as
+select * from (values ('purchasing', date '2024-01-01', 10.0, 6.0, 60.0, 100.0),
+                      ('sales', date '2024-01-01', 5.0, 4.0, 40.0, 100.0),
+                      ('sales', date '2024-02-01', 1.0, 1.0, 10.0, 10.0))
+  t(department, month, component_qty, attributed_excess_qty, attributed_excess_value_base, total_excess_value_base);
+"""
+
+
+@pytest.fixture
+def con_more():
+    c = duckdb.connect()
+    c.execute(MART)
+    c.execute(MORE_MARTS)
+    create_missing_marts(c)
+    yield c
+    c.close()
+
+
+def test_every_mart_is_published_per_month_under_the_scores_version(con_more):
+    con = con_more
+    # a quarter's incentives belong to the month that closes the quarter: 2024-Q1 closes in 2024-03 (still open)
+    con.execute("update intermediate.int_data_window set last_data_date = date '2024-03-31'")
+    results = publish_scores(con, run_id="run-1")
+    assert [(r.period, r.version) for r in results] == [("2024-01", 1), ("2024-02", 1), ("2024-03", 1)]
+    assert con.execute("select period, version, employee_id, quarter, total_incentive_base "
+                       "from published.incentives_current").fetchall() == [("2024-03", 1, "E1", "2024-Q1", 2430)]
+    assert con.execute("select period, department, attributed_excess_value_base from "
+                       "published.attribution_departments_current order by 1, 2").fetchall() == [
+        ("2024-01", "purchasing", 60), ("2024-01", "sales", 40), ("2024-02", "sales", 10)]
+    # the published tables keep the mart's column names, after period and version
+    cols = [r[0] for r in con.execute("describe published.attribution_departments").fetchall()]
+    assert cols == ["period", "version", "department", "month", "component_qty", "attributed_excess_qty",
+                    "attributed_excess_value_base", "total_excess_value_base"]
+    # a change in a mart without employees restates the period, with no changed employee
+    con.execute("update marts.fct_attribution_department_months set attributed_excess_value_base = 11 "
+                "where month = date '2024-02-01'")
+    results = publish_scores(con, run_id="run-2")
+    assert [(r.period, r.version, r.published, r.changed_rows) for r in results] == [
+        ("2024-01", 1, False, 0), ("2024-02", 2, True, 0), ("2024-03", 1, False, 0)]
+    assert con.execute("select version, attributed_excess_value_base from published.attribution_departments "
+                       "where period = '2024-02' order by 1").fetchall() == [(1, 10), (2, 11)]
+
+
+def test_a_published_row_changed_behind_the_publisher_stops_the_next_publication(con):
+    publish_scores(con, run_id="run-1")
+    con.execute("delete from published.sales_rep_scores where period = '2024-01' and employee_id = 'E2'")
+    with pytest.raises(PublishError, match=r"published.sales_rep_scores 2024-01 v1 changed after publication"):
+        publish_scores(con, run_id="run-2")
+
+
+def test_a_missing_mart_is_a_clear_error():
+    c = duckdb.connect()
+    c.execute(MART)
+    with pytest.raises(PublishError, match="marts.fct_incentives"):
+        publish_scores(c, run_id="run-1")
+    c.close()

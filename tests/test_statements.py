@@ -2,6 +2,7 @@
 
 import duckdb
 import pytest
+from published_marts import create_missing_marts
 
 from orchestration.publish import publish_scores, write_serving_copies
 from orchestration.statements import StatementError, write_statement
@@ -36,7 +37,8 @@ select r.employee_id, r.period_type, r.period_start, r.period_start as first_day
        'higher_is_better' as direction, 'linear' as curve, 'plan' as target_source, k.value_formula,
        k.actual, k.target, k.actual / k.target as attainment, 100 * k.actual / k.target as score,
        k.weight * k.actual / k.target as contribution, k.actual as numerator, k.denominator,
-       null::double as prior_numerator, null::double as prior_denominator, 5 as source_row_count
+       null::double as prior_numerator, null::double as prior_denominator, 5 as source_row_count,
+       r.scorecard, r.role_days as scored_days, r.role_days, 1 as months_measured, true as is_counted, r.period_end
 from marts.fct_role_scores r,
      (values ('revenue', 'Revenue <b>net</b>', 'financial', 60.0, 'currency', 'sum', 9000.0, 10000.0, null::double),
              ('new_offline_channels', 'New offline channels', 'customer', 40.0, 'count', 'sum', 3.0, 2.0, null))
@@ -58,6 +60,7 @@ def stores(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse))
     con.execute(WAREHOUSE)
+    create_missing_marts(con)
     publish_scores(con, run_id="run-1")
     serving = write_serving_copies(con, tmp_path / "published")["serving_duckdb"]
     con.close()
