@@ -80,7 +80,7 @@ STYLE = ("body{font-family:system-ui,Arial,sans-serif;margin:2em auto;max-width:
          "pre{white-space:pre-wrap}.code{background:#f5f5f5;padding:.5em;font-size:.85em}"
          "details{margin:.3em 0}summary{color:#666;cursor:pointer;font-size:.85em}.err{color:#a00}"
          "img{max-width:100%}.table{overflow-x:auto}table{border-collapse:collapse;font-size:.85em;margin:.5em 0}"
-         "th,td{border:1px solid #ddd;padding:.2em .5em;text-align:right}")
+         "th,td{border:1px solid #ddd;padding:.2em .5em;text-align:right}.md th,.md td{text-align:left}")
 
 
 def render_html(nb) -> str:
