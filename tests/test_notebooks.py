@@ -197,16 +197,26 @@ def test_sales_quota_totals_match_the_published_rep_scores(home, run, period):
     assert shown["revenue_base"] == pytest.approx(float(revenue)) and shown["quota_base"] == pytest.approx(float(quota))
 
 
+def _messages(nb):
+    return [o["data"]["text/markdown"] for o in outputs(nb) if "text/markdown" in o.get("data", {})]
+
+
 @pytest.mark.slow
-def test_a_period_without_rows_shows_a_message_instead_of_failing(home, tmp_path):
-    other = tmp_path / "home"
+def test_a_period_without_rows_or_nothing_published_shows_a_message_instead_of_failing(home, tmp_path):
+    other, empty = tmp_path / "other", tmp_path / "empty"
     shutil.copytree(home / "published", other / "published")
+    shutil.copytree(home / "published", empty / "published")
+    with duckdb.connect(str(empty / "published" / "serving.duckdb")) as con:
+        for (table,) in con.execute("select table_name from information_schema.tables "
+                                    "where table_schema = 'published'").fetchall():
+            con.execute(f"delete from published.{table}")
     run_notebooks(other, period="1999-01")
+    run_notebooks(empty)
     for path in notebook_paths():
-        nb = nbformat.read(other / "reports" / "notebooks" / path.name, as_version=4)
-        assert not [o for o in outputs(nb) if o.output_type == "error"], path.stem
-        messages = [o["data"]["text/markdown"] for o in outputs(nb) if "text/markdown" in o.get("data", {})]
-        assert any(m.startswith("**No ") and "in 1999-01" in m for m in messages), path.stem
+        for where, expected in ((other, "in 1999-01"), (empty, "yet: nothing is published")):
+            nb = nbformat.read(where / "reports" / "notebooks" / path.name, as_version=4)
+            assert not [o for o in outputs(nb) if o.output_type == "error"], (path.stem, where.name)
+            assert any(m.startswith("**No ") and expected in m for m in _messages(nb)), (path.stem, where.name)
     assert "1999-01" in (other / "reports" / "notebooks" / "index.html").read_text(encoding="utf-8")
 
 
