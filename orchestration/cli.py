@@ -28,7 +28,7 @@ def _use(landing: Path | None = None) -> None:
     get_settings().export_env()
 
 
-def _run_and_report() -> None:
+def _run_and_report(close_all: bool = False) -> None:
     from orchestration.pipeline_run import run_pipeline
 
     settings = get_settings()
@@ -42,6 +42,10 @@ def _run_and_report() -> None:
         console.print(f"Nothing downstream of a failure was published. dbt's log: {result.log_path}")
         console.print("See `scorelink status` or `make ui` for the run.")
         raise typer.Exit(1)
+    if close_all:  # the demo's history is past: close every closed month, as HR would have
+        from orchestration.period_close import close_periods
+
+        close_periods(None, published_by="demo", run_id=result.run_id)
     _print_summary(result.run_id)
     console.print(f"Run log (dbt output): {result.log_path}")
 
@@ -58,6 +62,16 @@ def _print_summary(run_id: str) -> None:
         first, last = status["published"][0]["period"], status["published"][-1]["period"]
         console.print(f"Published scores for {len(status['published'])} closed periods ({first} .. {last}): "
                       "role scores of every active employee and sales reps' revenue against quota.")
+    pending = [t for t in status["tables"] if (t["schema"], t["table"]) == ("draft", "period_status")]
+    if pending:
+        import duckdb
+
+        with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+            waiting = con.execute("select period, state from draft.period_status where state <> 'published' "
+                                  "order by 1").fetchall()
+        if waiting:
+            console.print("Not published yet (the pipeline only drafts; close with `scorelink publish --period "
+                          "YYYY-MM`): " + ", ".join(f"{p} ({s})" for p, s in waiting))
     pub = get_settings().published_dir
     table = Table(title="Where to look", show_header=False)
     table.add_row("Published scores (read-only DuckDB for BI)", str(pub / "serving.duckdb"))
@@ -75,7 +89,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same company.")] = 7,
     start_month: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2024-01",
 ) -> None:
-    """Simulate the demo company, run the whole pipeline on it and publish its scores.
+    """Simulate the demo company, run the whole pipeline on it and publish (close) every closed month.
 
     Starts from a clean demo: the landing folder and the warehouse under SCORELINK_HOME are recreated.
     """
@@ -90,7 +104,7 @@ def demo(
     console.print(f"Demo company written: {len(sim.files)} landing files in [bold]{sim.landing_dir}[/] "
                   f"(planted causes in {sim.ground_truth_path.name}, which the pipeline never reads)")
     _use(sim.landing_dir)
-    _run_and_report()
+    _run_and_report(close_all=True)
 
 
 @app.command()
@@ -327,6 +341,145 @@ def export(
         raise typer.Exit(1) from exc
     for path in paths:
         console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def publish(
+    period: Annotated[list[str] | None, typer.Option(help="Closed month to publish, YYYY-MM (repeatable).")] = None,
+    all_closed: Annotated[bool, typer.Option("--all-closed", help="Publish every closed month.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (recorded with a restatement, e.g. 'late orders').")] = None,
+    by: Annotated[str | None, typer.Option(help="Who publishes (default: the OS user).")] = None,
+) -> None:
+    """Period close: publish an immutable version of a closed month (a no-op when nothing changed)."""
+    from orchestration.period_close import close_periods
+    from orchestration.publish import PublishError
+
+    if not period and not all_closed:
+        console.print("[red]name a month with --period YYYY-MM, or --all-closed[/]")
+        raise typer.Exit(2)
+    _use()
+    try:
+        results = close_periods(None if all_closed else period, reason=reason, published_by=by)
+    except (PublishError, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    for r in results:
+        if r.published:
+            console.print(f"{r.period}: published version {r.version} ({r.rows} role scores"
+                          + (f", {r.changed_rows} employees changed" if r.version > 1 else "") + ")")
+        else:
+            console.print(f"{r.period}: unchanged, version {r.version} stays current")
+
+
+def _adjust(kind: str, employee: str, period: str, change: float | None, reason: str, by: str | None,
+            table: str) -> None:
+    from orchestration.period_close import current_user, record_adjustment
+    from orchestration.publish import PublishError
+
+    _use()
+    try:
+        adjustment_id = record_adjustment(kind=kind, period=period, employee_id=employee, table_name=table,
+                                          change=change, reason=reason, requested_by=by or current_user())
+    except (PublishError, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"recorded {kind} {adjustment_id}; it changes nothing until approved "
+                  f"(scorelink approve {adjustment_id} --by ...) and the period is published again")
+
+
+@app.command()
+def dispute(
+    employee: Annotated[str, typer.Argument(help="Employee id who disputes.")],
+    period: Annotated[str, typer.Argument(help="Published month, YYYY-MM.")],
+    reason: Annotated[str, typer.Option(help="What is wrong.")],
+    change: Annotated[float | None, typer.Option(help="Change asked for (score points, or base currency).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who records it (default: the OS user).")] = None,
+    table: Annotated[str, typer.Option(help="role_scores (final_score) or incentives (total_incentive_base).")]
+    = "role_scores",
+) -> None:
+    """Record an employee's dispute of a published value (append-only)."""
+    _adjust("dispute", employee, period, change, reason, by, table)
+
+
+@app.command()
+def adjust(
+    employee: Annotated[str, typer.Argument(help="Employee id to adjust.")],
+    period: Annotated[str, typer.Argument(help="Published month, YYYY-MM.")],
+    change: Annotated[float, typer.Option(help="Change (score points, or base currency for incentives).")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    by: Annotated[str | None, typer.Option(help="Manager who asks (default: the OS user).")] = None,
+    table: Annotated[str, typer.Option(help="role_scores (final_score) or incentives (total_incentive_base).")]
+    = "role_scores",
+) -> None:
+    """Record a manager's manual adjustment of a published value (append-only; needs approval)."""
+    _adjust("adjustment", employee, period, change, reason, by, table)
+
+
+def _decide(adjustment_id: str, approve: bool, by: str, change: float | None, note: str | None) -> None:
+    from orchestration.period_close import record_decision
+    from orchestration.publish import PublishError
+
+    _use()
+    try:
+        record_decision(adjustment_id, approve=approve, decided_by=by, change=change, note=note)
+    except (PublishError, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"{adjustment_id} {'approved' if approve else 'rejected'}"
+                  + ("; it flows into the next version: scorelink publish --period ..." if approve else ""))
+
+
+@app.command()
+def approve(
+    adjustment_id: Annotated[str, typer.Argument(help="e.g. ADJ00001")],
+    by: Annotated[str, typer.Option(help="Who approves (not the person who asked).")],
+    change: Annotated[float | None, typer.Option(help="Approved change, if not the one asked for.")] = None,
+    note: Annotated[str | None, typer.Option(help="Note.")] = None,
+) -> None:
+    """Approve a dispute or adjustment (once); the next publication of its period applies it."""
+    _decide(adjustment_id, True, by, change, note)
+
+
+@app.command()
+def reject(
+    adjustment_id: Annotated[str, typer.Argument(help="e.g. ADJ00001")],
+    by: Annotated[str, typer.Option(help="Who rejects.")],
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+) -> None:
+    """Reject a dispute or adjustment (once)."""
+    _decide(adjustment_id, False, by, None, note)
+
+
+@app.command("serve-postgres")
+def serve_postgres_command(
+    dsn: Annotated[str | None, typer.Option(help="libpq DSN of the owner (default: SCORELINK_SERVING_POSTGRES_DSN).")]
+    = None,
+    grant: Annotated[list[str] | None, typer.Option(help="Map a database role to an employee: ROLE=EMPLOYEE_ID "
+                                                         "(repeatable); the role sees that employee's org subtree.")]
+    = None,
+) -> None:
+    """Copy the published tables and views into PostgreSQL (schema scorelink_published, row-level security)."""
+    import duckdb
+
+    from orchestration.period_close import POSTGRES_DSN_ENV
+    from orchestration.serving_postgres import ServingError, grant_manager_role, serve_postgres
+
+    _use()
+    dsn = dsn or os.environ.get(POSTGRES_DSN_ENV)
+    if not dsn:
+        console.print(f"[red]give --dsn or set {POSTGRES_DSN_ENV}[/]")
+        raise typer.Exit(2)
+    try:
+        with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+            counts = serve_postgres(con, dsn)
+        for item in grant or []:
+            role, _, employee = item.partition("=")
+            grant_manager_role(dsn, role, employee)
+            console.print(f"role {role} reads the subtree of {employee}")
+    except ServingError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"copied {sum(counts.values()):,} rows in {len(counts)} tables into scorelink_published")
 
 
 @app.command()

@@ -7,7 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.dbt_assets import build_dbt_assets, scorelink_dbt_project
 from orchestration.ingest_assets import LandingResource, build_all_ingest
-from orchestration.publish_assets import build_published_scores_asset
+from orchestration.publish_assets import build_published_scores_asset, published_period_close
 from orchestration.quality_checks import build_quality_checks
 from orchestration.scorecards.assets import build_scorecard_asset
 from orchestration.sensors import landing_files_sensor
@@ -29,8 +29,9 @@ published_scores = build_published_scores_asset(
 
 pipeline_job = dg.define_asset_job(
     "scorelink_pipeline",
-    selection=dg.AssetSelection.all(),
-    description="Ingest every landing entity, build the dbt layers with their tests, publish scores.",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(published_period_close),
+    description="Ingest every landing entity, build the dbt layers with their tests and gates, draft the period "
+    "close (draft.period_status) and refresh the serving copies. Publishing a period is the period close's job.",
     tags=WAREHOUSE_WRITE_TAG,
     # One step at a time: DuckDB has one writer and dbt is a subprocess that needs the lock.
     executor_def=dg.in_process_executor,
@@ -45,11 +46,28 @@ nightly_schedule = dg.ScheduleDefinition(
     description="Rebuild everything from the landing folder every night at 02:00 UTC.",
 )
 
+# The period close: one month's immutable published version (see orchestration/publish_assets.py).
+period_close_job = dg.define_asset_job(
+    "scorelink_period_close",
+    selection=dg.AssetSelection.assets(published_period_close),
+    description="Publish one closed month (partition): a new version, or nothing when inputs are unchanged.",
+    tags=WAREHOUSE_WRITE_TAG,
+    executor_def=dg.in_process_executor,
+)
+period_close_schedule = dg.build_schedule_from_partitioned_job(
+    period_close_job,
+    name="scorelink_period_close",
+    day_of_month=5,
+    hour_of_day=6,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Close the previous month on the 5th at 06:00 UTC, after the nightly runs took in late data.",
+)
+
 defs = dg.Definitions(
-    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores],
+    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores, published_period_close],
     asset_checks=blocking_checks,
-    jobs=[pipeline_job],
-    schedules=[nightly_schedule],
+    jobs=[pipeline_job, period_close_job],
+    schedules=[nightly_schedule, period_close_schedule],
     sensors=[landing_files_sensor(pipeline_job)],
     resources={
         "warehouse": WarehouseResource(path=str(settings.warehouse_path)),

@@ -4,16 +4,21 @@
 
 For the period's current version (the highest version in published.score_versions) it writes:
 
-    scorelink_<period>_v<version>.xlsx              sheets: version, role_scores, sales_rep_scores
+    scorelink_<period>_v<version>.xlsx              sheets: version, role_scores, sales_rep_scores, incentives,
+                                                    score_deltas
     scorelink_<period>_v<version>_version.csv       the version metadata (one row)
     scorelink_<period>_v<version>_role_scores.csv   every published role score row of that version
     scorelink_<period>_v<version>_sales_rep_scores.csv
+    scorelink_<period>_v<version>_incentives.csv    the quarter's incentives (only in the month closing a quarter)
+    scorelink_<period>_v<version>_score_deltas.csv  per-employee, per-field changes against the previous version
+                                                    (empty for a first publication)
 
 Rows are the published rows exactly: every column of the published table, in its order, sorted by
 employee_id. Versions are immutable, so a file name with its version always means the same rows; a
 restatement gets new files and the old ones stay valid. Files are written to a temporary name and moved
 into place. The CSV files are UTF-8 with a byte-order mark (so Excel reads them as UTF-8); text is
-written as is. In the XLSX, text cells are always text: a value starting with '=' never becomes a formula.
+written as is. In the XLSX, text cells are always text: a value starting with '=' never becomes a formula;
+dates and timestamps are ISO text; an empty text is an empty cell.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from typing import Any
 
 import duckdb
 
-EXPORTED_TABLES = ("role_scores", "sales_rep_scores")  # published.<name>, one sheet and one CSV each
+# published.<name>, one sheet and one CSV each, in this row order
+EXPORTED_TABLES = {"role_scores": "employee_id", "sales_rep_scores": "employee_id", "incentives": "employee_id",
+                   "score_deltas": "employee_id, table_name, field"}
 VERSION_COLUMNS = ("period", "version", "scorecard_version", "published_at", "input_fingerprint", "run_id",
-                   "reason", "row_count", "changed_rows")
+                   "reason", "row_count", "changed_rows", "previous_version", "published_by", "gate_results")
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -70,9 +77,9 @@ def read_period(serving_db: Path, period: str) -> dict[str, tuple[list[str], lis
             raise ExportError(f"period {period} is not published; published periods: {', '.join(known) or 'none'}")
         number = version[1][0][1]
         data = {"version": version}
-        for table in EXPORTED_TABLES:
+        for table, order in EXPORTED_TABLES.items():
             data[table] = _query(con, f"select * from published.{table} where period = ? and version = ? "
-                                      "order by employee_id", [period, number])
+                                      f"order by {order}", [period, number])
     return data
 
 

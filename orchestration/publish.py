@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -59,14 +61,24 @@ class PublishedTable:
     key: tuple[str, ...]  # grain within (period, version)
     where: str = ""
     renames: tuple[tuple[str, str], ...] = ()
+    # A field approved adjustments change (role_scores.final_score, incentives.total_incentive_base): the table
+    # gets two more columns, adjustment_ids and unadjusted_<field> (the mart's value before the adjustments).
+    adjustable: str = ""
+
+    @property
+    def published_spec(self) -> tuple[tuple[str, str], ...]:
+        if not self.adjustable:
+            return self.spec
+        unadjusted = (f"unadjusted_{self.adjustable}", dict(self.spec)[self.adjustable])
+        return (*self.spec, ("adjustment_ids", "varchar"), unadjusted)
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(c for c, _ in self.spec)
+        return tuple(c for c, _ in self.published_spec)
 
     @property
     def types(self) -> tuple[str, ...]:
-        return tuple(t for _, t in self.spec)
+        return tuple(t for _, t in self.published_spec)
 
     @property
     def per_employee(self) -> bool:
@@ -84,6 +96,7 @@ ROLE_SCORES = PublishedTable(
                "financial_score double, customer_score double, process_score double, learning_score double, "
                "mentee_score double, team_bonus_points double, final_score double"),
     key=("employee_id",),
+    adjustable="final_score",
 )
 SALES_REP_SCORES = PublishedTable(
     name="sales_rep_scores",
@@ -108,6 +121,7 @@ INCENTIVES = PublishedTable(
                "period_end date"),
     key=("employee_id",),
     renames=(("quarter", "period"),),
+    adjustable="total_incentive_base",
 )
 # Month grain only. The mart's `period` label equals the published period for months, so it is not repeated.
 KPI_SCORES = PublishedTable(
@@ -196,13 +210,46 @@ create table if not exists published.version_tables (
   table_name varchar not null,
   row_count bigint not null,
   fingerprint varchar not null,
+  source_fingerprint varchar not null,
   primary key (period, version, table_name)
 );
+create table if not exists published.score_deltas (
+  period varchar not null,
+  version integer not null,
+  previous_version integer not null,
+  employee_id varchar not null,
+  table_name varchar not null,
+  field varchar not null,
+  old_value varchar,
+  new_value varchar,
+  delta double
+);
+create table if not exists published.adjustments (
+  adjustment_id varchar not null primary key,
+  kind varchar not null,
+  period varchar not null,
+  employee_id varchar not null,
+  table_name varchar not null,
+  field varchar not null,
+  requested_change double,
+  reason varchar not null,
+  requested_by varchar not null,
+  requested_at timestamp not null
+);
+create table if not exists published.adjustment_decisions (
+  adjustment_id varchar not null primary key,
+  decision varchar not null,
+  approved_change double,
+  decided_by varchar not null,
+  decided_at timestamp not null,
+  note varchar
+);
 """
+DELTA_TABLES = ("role_scores", "sales_rep_scores", "incentives")  # one row per employee: deltas field by field
 
 
 def _table_ddl(t: PublishedTable) -> str:
-    cols = ",\n  ".join(f"{c} {ty}" for c, ty in t.spec)
+    cols = ",\n  ".join(f"{c} {ty}" for c, ty in t.published_spec)
     return f"""
 create table if not exists published.{t.name} (
   period varchar not null,
@@ -248,13 +295,15 @@ def read_period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, pa.Table]) -> tuple[str, dict[str, str]]:
     """sha256 over every table's rows in key order (each row as DuckDB text), and each table's own digest."""
+    keys = {t.name: t.key for t in PUBLISHED_TABLES}
     per_table = {}
     for name, rows in rows_by_table.items():
         con.register("_publish_rows", rows)
         try:
+            order = ", ".join(f"r.{k}" for k in keys[name])  # the grain: unique within a period and version
             per_table[name] = con.execute(
-                "select coalesce(md5(string_agg(cast(r as varchar), chr(10) order by _n)), '') "
-                "from (select *, row_number() over () as _n from _publish_rows) r").fetchone()[0]
+                f"select coalesce(md5(string_agg(cast(r as varchar), chr(10) order by {order})), '') "
+                "from (select * from _publish_rows) r").fetchone()[0]
         finally:
             con.unregister("_publish_rows")
     h = hashlib.sha256()
@@ -278,7 +327,11 @@ def _changed_employees(con: duckdb.DuckDBPyConnection, period: str, new: int, ol
 
 
 class PublishError(RuntimeError):
-    """A mart to publish is missing, or published rows were changed behind the publisher's back."""
+    """A mart to publish is missing, a period is not closed, a blocking gate failed, or published rows changed."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def closed_periods(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -313,54 +366,170 @@ def verify_published(con: duckdb.DuckDBPyConnection) -> None:
                                f"(published with {count}); published rows are never updated or deleted")
 
 
-def _read_all(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, pa.Table]:
+def gate_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The latest result of every blocking Great Expectations suite (quality.validation_results), for the record."""
+    from expectations.runner import latest_results
+
+    return [{"gate": f"gx:{r['suite']}", "passed": bool(r["success"]), "run_id": r["run_id"],
+             "validated_at": str(r["validated_at"]), "critical_failed": r["critical_failed"]}
+            for r in latest_results(con)]
+
+
+def _approved_adjustments(con: duckdb.DuckDBPyConnection, period: str) -> pa.Table:
+    return con.execute(
+        """select a.adjustment_id, a.employee_id, a.table_name, a.field, d.approved_change as change
+           from published.adjustments a join published.adjustment_decisions d using (adjustment_id)
+           where a.period = ? and d.decision = 'approved' order by a.adjustment_id""", [period]).fetch_arrow_table()
+
+
+def _apply_adjustments(con: duckdb.DuckDBPyConnection, t: PublishedTable, rows: pa.Table,
+                       approved: pa.Table) -> pa.Table:
+    """The mart's rows with every approved adjustment of the period added to the adjustable field."""
+    if not t.adjustable:
+        return rows
+    field, ty = t.adjustable, dict(t.spec)[t.adjustable]
+    con.register("_publish_rows", rows)
+    con.register("_approved", approved)
+    try:
+        others = ", ".join(f"r.{c}" if c != field else
+                           f"cast(r.{c} + coalesce(a.change, 0) as {ty}) as {c}" for c in (c for c, _ in t.spec))
+        return con.execute(
+            f"""select {others}, a.ids as adjustment_ids, r.{field} as unadjusted_{field}
+                from _publish_rows r
+                left join (select employee_id, sum(change) as change,
+                                  string_agg(adjustment_id, ',' order by adjustment_id) as ids
+                           from _approved where table_name = '{t.name}' group by employee_id) a using (employee_id)
+                order by {', '.join(f'r.{k}' for k in t.key)}""").fetch_arrow_table()
+    finally:
+        con.unregister("_publish_rows")
+        con.unregister("_approved")
+
+
+def _read_all(con: duckdb.DuckDBPyConnection, period: str) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
+    """The period's rows of every mart, with approved adjustments applied, and as read from the marts."""
     existing = {f"{s}.{n}" for s, n in con.execute(
         "select table_schema, table_name from information_schema.tables").fetchall()}
     missing = [t.source for t in PUBLISHED_TABLES if t.source not in existing]
     if missing:
         raise PublishError(f"cannot publish {period}: mart(s) {', '.join(missing)} not built (run the pipeline)")
-    return {t.name: read_period_rows(con, t, period) for t in PUBLISHED_TABLES}
+    approved = _approved_adjustments(con, period)
+    raw = {t.name: read_period_rows(con, t, period) for t in PUBLISHED_TABLES}
+    return {t.name: _apply_adjustments(con, t, raw[t.name], approved) for t in PUBLISHED_TABLES}, raw
 
 
-def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPublication]:
+def _write_deltas(con: duckdb.DuckDBPyConnection, period: str, new: int, old: int) -> int:
+    """Per-employee, per-field differences of the one-row-per-employee tables; returns the rows written."""
+    written = 0
+    for name in DELTA_TABLES:
+        t = next(x for x in PUBLISHED_TABLES if x.name == name)
+        parts = [f"""select '{c}' as field, cast(o.{c} as varchar) as old_value, cast(n.{c} as varchar) as new_value,
+                            try_cast(n.{c} as double) - try_cast(o.{c} as double) as delta,
+                            coalesce(n.employee_id, o.employee_id) as employee_id
+                     from (select * from published.{name} where period = $period and version = $new) n
+                     full join (select * from published.{name} where period = $period and version = $old) o
+                       using (employee_id)
+                     where o.{c} is distinct from n.{c} or n.employee_id is null or o.employee_id is null"""
+                 for c in t.columns if c != "employee_id"]
+        written += con.execute(
+            f"""insert into published.score_deltas
+                select $period, $new, $old, employee_id, '{name}', field, old_value, new_value, delta
+                from ({' union all '.join(parts)}) order by employee_id, field""",
+            {"period": period, "new": new, "old": old}).fetchone()[0]
+    return written
+
+
+def _default_reason(con: duckdb.DuckDBPyConnection, period: str, last: int | None, digests: dict[str, str],
+                    approved: list[tuple]) -> str:
+    """Names what changed: adjustments applied for the first time, and marts whose rows changed."""
+    if last is None:
+        return "first publication (period close)"
+    before = dict(con.execute("select table_name, source_fingerprint from published.version_tables "
+                              "where period = ? and version = ?", [period, last]).fetchall())
+    changed = [n for n, d in digests.items() if before.get(n) != d]
+    applied_before = set()
+    for t in PUBLISHED_TABLES:
+        if t.adjustable:
+            for (ids,) in con.execute(f"select distinct adjustment_ids from published.{t.name} where period = ? and "
+                                      "version = ? and adjustment_ids is not null", [period, last]).fetchall():
+                applied_before |= set(ids.split(","))
+    new_adjustments = [a for a in approved if a[0] not in applied_before]
+    parts = []
+    if new_adjustments:
+        parts.append("applies " + "; ".join(f"{kind} {aid} ({field} {change:+g} for {emp}, approved by {by}: {why})"
+                                            for aid, kind, emp, field, change, by, why in new_adjustments))
+    if changed:
+        parts.append("data changed in " + ", ".join(changed))
+    return "restatement: " + ("; ".join(parts) or "inputs changed")
+
+
+def publish_period(con: duckdb.DuckDBPyConnection, period: str, run_id: str, *, reason: str | None = None,
+                   published_by: str = "pipeline", gates: list[dict[str, Any]] | None = None,
+                   now: dt.datetime | None = None) -> PeriodPublication:
+    """Publish one closed period inside the caller's transaction: a no-op, a first version or a restatement."""
+    rows, raw = _read_all(con, period)
+    fingerprint, digests = _fingerprint(con, rows)
+    _, source_digests = _fingerprint(con, raw)
+    last = con.execute("select version, input_fingerprint from published.score_versions where period = ? "
+                       "order by version desc limit 1", [period]).fetchone()
+    row_count = rows[ROLE_SCORES.name].num_rows
+    if last and last[1] == fingerprint:
+        return PeriodPublication(period, last[0], row_count, 0, published=False)
+    version = (last[0] + 1) if last else 1
+    for t in PUBLISHED_TABLES:
+        con.register("_publish_rows", rows[t.name])
+        try:
+            con.execute(f"insert into published.{t.name} (period, version, {', '.join(t.columns)}) "
+                        f"select ?, ?, {', '.join(t.columns)} from _publish_rows", [period, version])
+        finally:
+            con.unregister("_publish_rows")
+        con.execute("insert into published.version_tables values (?, ?, ?, ?, ?, ?)",
+                    [period, version, t.name, rows[t.name].num_rows, digests[t.name], source_digests[t.name]])
+    approved = con.execute(
+        """select a.adjustment_id, a.kind, a.employee_id, a.field, d.approved_change, d.decided_by, a.reason
+           from published.adjustments a join published.adjustment_decisions d using (adjustment_id)
+           where a.period = ? and d.decision = 'approved' order by 1""", [period]).fetchall()
+    default = _default_reason(con, period, last[0] if last else None, source_digests, approved)
+    if last:
+        changed = _changed_employees(con, period, version, last[0])
+        _write_deltas(con, period, version, last[0])
+    else:
+        changed = 0
+    scorecards = sorted({v or "" for v in rows[ROLE_SCORES.name].column("scorecard_version").to_pylist()} - {""})
+    con.execute(
+        "insert into published.score_versions (period, version, scorecard_version, input_fingerprint, row_count, "
+        "changed_rows, reason, run_id, published_at, previous_version, published_by, gate_results) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [period, version, ", ".join(scorecards) or "none", fingerprint, row_count, changed,
+         f"{reason} ({default})" if reason else default, run_id, now or _now(), last[0] if last else None,
+         published_by, json.dumps(gates or [], sort_keys=True)],
+    )
+    return PeriodPublication(period, version, row_count, changed, published=True)
+
+
+def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str] | None = None, *,
+                   reason: str | None = None, published_by: str = "pipeline",
+                   check_gates: bool = True) -> list[PeriodPublication]:
+    """Close periods (default: every closed period) in one transaction; see publish_period.
+
+    Refuses a period the data has not closed yet, and (check_gates) any period while the latest run of a blocking
+    suite failed; the gate results are recorded with each new version.
+    """
     con.execute("begin transaction")
     try:
         ensure_store(con)
         verify_published(con)
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        results = []
-        for period in closed_periods(con):
-            rows = _read_all(con, period)
-            fingerprint, digests = _fingerprint(con, rows)
-            last = con.execute(
-                "select version, input_fingerprint from published.score_versions where period = ? "
-                "order by version desc limit 1", [period]).fetchone()
-            row_count = rows[ROLE_SCORES.name].num_rows
-            if last and last[1] == fingerprint:
-                results.append(PeriodPublication(period, last[0], row_count, 0, published=False))
-                continue
-            version = (last[0] + 1) if last else 1
-            for t in PUBLISHED_TABLES:
-                con.register("_publish_rows", rows[t.name])
-                try:
-                    con.execute(f"insert into published.{t.name} (period, version, {', '.join(t.columns)}) "
-                                f"select ?, ?, {', '.join(t.columns)} from _publish_rows", [period, version])
-                finally:
-                    con.unregister("_publish_rows")
-                con.execute("insert into published.version_tables values (?, ?, ?, ?, ?)",
-                            [period, version, t.name, rows[t.name].num_rows, digests[t.name]])
-            changed = _changed_employees(con, period, version, last[0]) if last else 0
-            scorecards = sorted({v or "" for v in rows[ROLE_SCORES.name].column("scorecard_version").to_pylist()}
-                                - {""})
-            reason = "first publication" if not last else "restatement: inputs changed"
-            con.execute(
-                "insert into published.score_versions (period, version, scorecard_version, input_fingerprint, "
-                "row_count, changed_rows, reason, run_id, published_at, previous_version) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [period, version, ", ".join(scorecards) or "none", fingerprint, row_count, changed, reason, run_id,
-                 now, last[0] if last else None],
-            )
-            results.append(PeriodPublication(period, version, row_count, changed, published=True))
+        closed = closed_periods(con)
+        for period in periods or []:
+            if period not in closed:
+                raise PublishError(f"period {period} is not closed: the data has not reached its last day "
+                                   f"(closed periods: {', '.join(closed) or 'none'})")
+        gates = gate_results(con)
+        failed = [g["gate"] for g in gates if not g["passed"]]
+        if check_gates and failed:
+            raise PublishError(f"blocking gate(s) failed in the latest run: {', '.join(failed)}; nothing published")
+        now = _now()
+        results = [publish_period(con, p, run_id, reason=reason, published_by=published_by, gates=gates, now=now)
+                   for p in (periods or closed)]
         verify_published(con)
         con.execute("commit")
     except BaseException:
@@ -369,8 +538,103 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPu
     return results
 
 
+def period_status(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """Drafts: what closing each closed period now would do, recorded in draft.period_status (replaced per run).
+
+    state: unpublished (never closed), restatement pending (the data or approved adjustments differ from the
+    latest version), published (the latest version matches). Nothing is published here.
+    """
+    con.execute("begin transaction")
+    try:
+        ensure_store(con)
+        out = []
+        for period in closed_periods(con):
+            fingerprint, _ = _fingerprint(con, _read_all(con, period)[0])
+            last = con.execute("select version, input_fingerprint from published.score_versions where period = ? "
+                               "order by version desc limit 1", [period]).fetchone()
+            state = "unpublished" if not last else "published" if last[1] == fingerprint else "restatement pending"
+            out.append({"period": period, "state": state, "published_version": last[0] if last else None,
+                        "draft_fingerprint": fingerprint})
+        con.execute("create schema if not exists draft")
+        con.execute("create or replace table draft.period_status (period varchar, state varchar, "
+                    "published_version integer, draft_fingerprint varchar, run_id varchar, checked_at timestamp)")
+        now = _now()
+        for r in out:
+            con.execute("insert into draft.period_status values (?, ?, ?, ?, ?, ?)",
+                        [r["period"], r["state"], r["published_version"], r["draft_fingerprint"], run_id, now])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return out
+
+
+ADJUSTABLE = {t.name: t.adjustable for t in PUBLISHED_TABLES if t.adjustable}
+
+
+def request_adjustment(con: duckdb.DuckDBPyConnection, *, kind: str, period: str, employee_id: str,
+                       table_name: str = "role_scores", change: float | None, reason: str, requested_by: str,
+                       now: dt.datetime | None = None) -> str:
+    """Record a dispute (by the employee) or a manual adjustment (by a manager); append-only. Returns its id."""
+    if kind not in ("dispute", "adjustment"):
+        raise PublishError(f"kind {kind!r}: write dispute or adjustment")
+    if table_name not in ADJUSTABLE:
+        raise PublishError(f"{table_name!r} cannot be adjusted; adjustable: "
+                           + ", ".join(f"{n}.{f}" for n, f in ADJUSTABLE.items()))
+    if not reason.strip() or not requested_by.strip():
+        raise PublishError("an adjustment needs a reason and who asks for it")
+    if kind == "adjustment" and change is None:
+        raise PublishError("a manual adjustment needs the change (--change)")
+    con.execute("begin transaction")
+    try:
+        ensure_store(con)
+        found = con.execute(f"select count(*) from published.{table_name}_current where period = ? and employee_id = ?",
+                            [period, employee_id]).fetchone()[0]
+        if not found:
+            raise PublishError(f"{employee_id} has no published {table_name} row for {period}: only published "
+                               "values can be disputed or adjusted")
+        n = con.execute("select count(*) from published.adjustments").fetchone()[0]
+        adjustment_id = f"ADJ{n + 1:05d}"
+        con.execute("insert into published.adjustments values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [adjustment_id, kind, period, employee_id, table_name, ADJUSTABLE[table_name], change, reason,
+                     requested_by, now or _now()])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return adjustment_id
+
+
+def decide_adjustment(con: duckdb.DuckDBPyConnection, adjustment_id: str, *, approve: bool, decided_by: str,
+                      change: float | None = None, note: str | None = None, now: dt.datetime | None = None) -> None:
+    """Approve (with the requested or another change) or reject an adjustment, once, by someone else than the asker."""
+    con.execute("begin transaction")
+    try:
+        ensure_store(con)
+        row = con.execute("select requested_by, requested_change from published.adjustments where adjustment_id = ?",
+                          [adjustment_id]).fetchone()
+        if not row:
+            raise PublishError(f"no adjustment {adjustment_id}")
+        if con.execute("select count(*) from published.adjustment_decisions where adjustment_id = ?",
+                       [adjustment_id]).fetchone()[0]:
+            raise PublishError(f"{adjustment_id} was already decided; record a new adjustment to change it")
+        if decided_by == row[0]:
+            raise PublishError(f"{adjustment_id} was asked for by {decided_by}: someone else must decide it")
+        approved_change = change if change is not None else row[1]
+        if approve and approved_change is None:
+            raise PublishError(f"{adjustment_id} asks for no amount: approve it with the change (--change)")
+        con.execute("insert into published.adjustment_decisions values (?, ?, ?, ?, ?, ?)",
+                    [adjustment_id, "approved" if approve else "rejected", approved_change if approve else None,
+                     decided_by, now or _now(), note])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def published_relations() -> list[str]:
-    return ["score_versions", "version_tables", *[n for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")]]
+    return ["score_versions", "version_tables", "score_deltas", "adjustments", "adjustment_decisions",
+            *[n for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")]]
 
 
 def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) -> dict[str, Path]:
@@ -379,11 +643,13 @@ def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) ->
     parquet_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     keys = {n: t.key for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")}
-    keys["version_tables"] = ("table_name",)
+    keys |= {"version_tables": ("table_name",), "score_deltas": ("employee_id", "table_name", "field"),
+             "adjustments": ("adjustment_id",), "adjustment_decisions": ("adjustment_id",)}
     for table in published_relations():
         final = parquet_dir / f"{table}.parquet"
         tmp = parquet_dir / f".{table}.parquet.tmp"
-        order = "period, version" + "".join(f", {k}" for k in keys.get(table, ()))
+        order = "adjustment_id" if table.startswith("adjustment") else \
+            "period, version" + "".join(f", {k}" for k in keys.get(table, ()))
         con.execute(f"copy (select * from published.{table} order by {order}) to '{tmp}' (format parquet)")
         os.replace(tmp, final)
         written[table] = final

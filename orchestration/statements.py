@@ -5,7 +5,9 @@
 What it shows, and where each part comes from:
   - the published score (current version of the period) and the person's trend of final_score over every
     published month: the read-only serving DuckDB (published.role_scores_current, score_versions,
-    sales_rep_scores_current);
+    sales_rep_scores_current), with the approved adjustments behind it if any;
+  - the incentives of the quarter closing in the month, else of the latest quarter closed before it
+    (published.incentives_current);
   - the score tree, the targets and the data behind each KPI (monthly numerator / denominator / target,
     source tables with row counts, a few source keys): orchestration.explain.explain over the warehouse,
     opened read-only.
@@ -19,6 +21,7 @@ import datetime as dt
 import html
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +53,7 @@ def _e(value: Any) -> str:
 def _num(value: Any, digits: int = 2) -> str:
     if value is None:
         return "-"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return f"{float(value):,.{digits}f}"
     return _e(value)
 
@@ -87,7 +90,28 @@ def read_published(serving_db: Path, employee_id: str, period: str) -> dict[str,
                             "where employee_id = ? order by period", [employee_id])
         sales = _dicts(con, "select * from published.sales_rep_scores_current where employee_id = ? and period = ?",
                        [employee_id, period])
-    return {"row": row[0], "version": version, "trend": trend, "sales": sales[0] if sales else None}
+        # the incentives of the quarter closing in this month, else of the latest quarter closed before it
+        incentives = _dicts(con, "select * from published.incentives_current where employee_id = ? and period <= ? "
+                                 "order by period desc limit 1", [employee_id, period])
+    return {"row": row[0], "version": version, "trend": trend, "sales": sales[0] if sales else None,
+            "incentives": incentives[0] if incentives else None}
+
+
+def _incentives_html(inc: dict[str, Any] | None, period: str) -> str:
+    if not inc:
+        return "<h2>Incentives</h2><p class=\"muted\">No published incentives up to this month.</p>"
+    note = "" if inc["period"] == period else (f"<p class=\"muted\">No quarter closes in {_e(period)}; these are the "
+                                                f"incentives published with {_e(inc['period'])}.</p>")
+    adjusted = (f"<p>Adjusted by {_e(inc['adjustment_ids'])}: total before the adjustment "
+                f"{_num(inc['unadjusted_total_incentive_base'])}.</p>") if inc.get("adjustment_ids") else ""
+    return (f"<h2>Incentives, {_e(inc['quarter'])}</h2>" + note + _table(
+        ["commission", "bonus target", "bonus factor", "gross bonus", "deduction %", "deduction", "net bonus",
+         "total incentive", "rules breached", "promotion eligible"],
+        [[_num(inc["commission_base"]), _num(inc["bonus_target_base"]), _num(inc["bonus_factor"], 4),
+          _num(inc["gross_bonus_base"]), _num(inc["deduction_pct"]), _num(inc["deduction_base"]),
+          _num(inc["net_bonus_base"]), f"<b>{_num(inc['total_incentive_base'])}</b>",
+          _e(inc["breached_rules"] or "none"), _e("yes" if inc["is_promotion_eligible"] else "no")]],
+        numeric=set(range(8))) + adjusted)
 
 
 def _trend_html(trend: list[dict[str, Any]], period: str) -> str:
@@ -141,7 +165,8 @@ def render_statement(published: dict[str, Any], tree: dict[str, Any]) -> str:
     published_at = version["published_at"]
     published_at = published_at.isoformat(sep=" ", timespec="seconds") if isinstance(published_at, dt.datetime) \
         else published_at
-    drift = tree["final_score"] != row["final_score"]
+    unadjusted = row["unadjusted_final_score"] if row.get("adjustment_ids") else row["final_score"]
+    drift = tree["final_score"] != unadjusted
     perspectives = [[_e(p), _num(row.get(f"{p}_score"))] for p in ("financial", "customer", "process", "learning")]
     summary = _table(
         ["part", "points"],
@@ -158,7 +183,7 @@ def render_statement(published: dict[str, Any], tree: dict[str, Any]) -> str:
               _num(sales["quota_attainment"], 4), _num(sales["score"])]], numeric=set(range(6)))
     targets, kpi_data = _kpi_sections(tree)
     warning = (f"<p class=\"warn\">The warehouse now gives a final score of {_num(tree['final_score'])} for this month, "
-               f"the published version {_e(version['version'])} says {_num(row['final_score'])}. The published "
+               f"the published version {_e(version['version'])} says {_num(unadjusted)} before adjustments. The published "
                "score is the one that counts; the tree below shows the warehouse's current data.</p>") if drift else ""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -170,8 +195,10 @@ def render_statement(published: dict[str, Any], tree: dict[str, Any]) -> str:
         f"({_e(version['reason'])}); status {_e(row['score_status'])}, {_e(row['scored_days'])} of "
         f"{_e(row['role_days'])} days scored, {_e(row['kpis_scored'])} of {_e(row['kpis_total'])} KPIs.</p>"
         f"<p>Final score <span class=\"score\">{_num(row['final_score'])}</span></p>"
+        + (f"<p>Adjusted by {_e(row['adjustment_ids'])} (approved disputes or adjustments): the score before them "
+           f"was {_num(row['unadjusted_final_score'])}.</p>" if row.get("adjustment_ids") else "")
         + summary + "<h2>By perspective</h2>" + _table(["perspective", "points"], perspectives, numeric={1})
-        + sales_html
+        + sales_html + _incentives_html(published.get("incentives"), period)
         + "<h2>Trend over published months</h2>" + _trend_html(published["trend"], period)
         + "<h2>Targets and results per KPI</h2>" + warning + targets
         + "<h2>The data behind each KPI</h2>" + kpi_data

@@ -71,4 +71,7 @@ def test_one_lineage_graph_from_landing_entities_to_published_scores(tmp_path):
     assert any(c.startswith("marts/fct_sales_rep_monthly_scores:") for c in defs["checks"])
     # one writer at a time on DuckDB
     assert defs["executor"] == "in_process"
-    assert defs["schedules"] == ["scorelink_nightly"] and defs["sensors"] == ["landing_files_changed"]
+    assert defs["schedules"] == ["scorelink_nightly", "scorelink_period_close"]
+    assert defs["sensors"] == ["landing_files_changed"]
+    # the period close is its own monthly job, after the pipeline's drafts; the pipeline never publishes a version
+    assert nodes["published/period_close"]["parents"] == ["published/score_snapshots"]

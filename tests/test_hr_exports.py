@@ -1,6 +1,7 @@
 """HR exports: the XLSX and CSV files of a period hold exactly the current published rows of the serving DuckDB."""
 
 import csv
+import datetime as dt
 from decimal import Decimal
 
 import duckdb
@@ -35,6 +36,15 @@ from marts.fct_sales_rep_monthly_scores
 union all
 select 'E3', 'month', date '2024-01-01', '=HYPERLINK("x")', 'buyer', 'hq', 'new_hire', 'inventory_trading', '2024.1',
        'scored', 31, 31, 4, 4, 77.123456789, 30, 20, 20, 7.5, null, 0, 77.123456789;
+-- a fiscal quarter November..January: its incentives are published with January, the month that closes it
+create table marts.fct_incentives as
+select * from (values
+  ('E1', date '2023-11-01', 'FY24-Q1', 'inventory_trading', '2024.1', 'sales_rep', 'slow_moving_timeliness', '',
+   72.0, 0.0, 9000.25, 270.01, 3000.0, 0.72, 2160.0, 3, 1, 10.0, 216.0, 1944.0, 2214.01, true, date '2024-01-31'))
+  t(employee_id, period_start, period, scorecard, scorecard_version, role, breached_rules, promotion_blocking_rules,
+    final_score, team_bonus_points, commission_result_base, commission_base, bonus_target_base, bonus_factor,
+    gross_bonus_base, rules_checked, rules_breached, deduction_pct, deduction_base, net_bonus_base,
+    total_incentive_base, is_promotion_eligible, period_end);
 """
 
 
@@ -60,22 +70,38 @@ def _published(serving_db, table, period):
 
 
 def _plain(value):
-    return float(value) if isinstance(value, Decimal) else value
+    """A published value as openpyxl reads it back: decimals as floats, dates as ISO text, empty text as empty."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return None if value == "" else value
 
 
 def test_xlsx_matches_the_current_published_rows(serving, tmp_path):
     paths = export_period(serving, "2024-01", tmp_path / "out")
     assert [p.name for p in paths] == ["scorelink_2024-01_v2.xlsx", "scorelink_2024-01_v2_version.csv",
-                                       "scorelink_2024-01_v2_role_scores.csv", "scorelink_2024-01_v2_sales_rep_scores.csv"]
+                                       "scorelink_2024-01_v2_role_scores.csv", "scorelink_2024-01_v2_sales_rep_scores.csv",
+                                       "scorelink_2024-01_v2_incentives.csv", "scorelink_2024-01_v2_score_deltas.csv"]
     wb = load_workbook(paths[0], read_only=True)
-    assert wb.sheetnames == ["version", "role_scores", "sales_rep_scores"]
-    for table in ("role_scores", "sales_rep_scores"):
+    assert wb.sheetnames == ["version", "role_scores", "sales_rep_scores", "incentives", "score_deltas"]
+    for table in ("role_scores", "sales_rep_scores", "incentives"):
         columns, rows = _published(serving, table, "2024-01")
         sheet = list(wb[table].iter_rows(values_only=True))
         assert list(sheet[0]) == columns
         assert [tuple(r) for r in sheet[1:]] == [tuple(_plain(v) for v in row) for row in rows]
     sales = list(wb["sales_rep_scores"].iter_rows(values_only=True))
     assert [(r[2], r[1], r[-1]) for r in sales[1:]] == [("E1", 2, 95.0), ("E2", 2, 120.0)]
+    incentives = list(wb["incentives"].iter_rows(values_only=True))
+    assert [dict(zip(incentives[0], r, strict=True))["total_incentive_base"] for r in incentives[1:]] == [2214.01]
+    # the restatement's deltas against version 1: E1's sales score 90.0025 -> 95 and attainment 0.900025 -> 0.95
+    deltas = list(wb["score_deltas"].iter_rows(values_only=True))
+    assert deltas[0] == ("period", "version", "previous_version", "employee_id", "table_name", "field", "old_value",
+                         "new_value", "delta")
+    assert [r[3:8] for r in deltas[1:]] == [
+        ("E1", "sales_rep_scores", "quota_attainment", "0.900025", "0.95"),
+        ("E1", "sales_rep_scores", "score", "90.0025", "95.0")]
+    assert deltas[2][8] == pytest.approx(4.9975)
     # text that looks like a formula stays text
     role = list(wb["role_scores"].iter_rows(values_only=True))
     assert role[3][3] == '=HYPERLINK("x")'
@@ -91,9 +117,10 @@ def test_xlsx_matches_the_current_published_rows(serving, tmp_path):
 
 
 def test_csv_matches_the_current_published_rows(serving, tmp_path):
-    paths = export_period(serving, "2024-02", tmp_path / "out")
-    for table in ("role_scores", "sales_rep_scores"):
-        columns, rows = _published(serving, table, "2024-02")
+    paths = export_period(serving, "2024-01", tmp_path / "out")
+    for table in ("role_scores", "sales_rep_scores", "incentives"):
+        columns, rows = _published(serving, table, "2024-01")
+        assert rows
         path = next(p for p in paths if p.name.endswith(f"_{table}.csv"))
         with path.open(encoding="utf-8-sig", newline="") as f:
             got = list(csv.reader(f))

@@ -74,7 +74,8 @@ def test_republishing_the_same_inputs_is_a_no_op(con):
     before = con.execute("select * from published.sales_rep_scores order by all").fetchall()
     results = publish_scores(con, run_id="run-2")
     assert not any(r.published for r in results)
-    assert _versions(con) == [("2024-01", 1, 3, 0, "first publication"), ("2024-02", 1, 2, 0, "first publication")]
+    assert _versions(con) == [("2024-01", 1, 3, 0, "first publication (period close)"),
+                              ("2024-02", 1, 2, 0, "first publication (period close)")]
     assert con.execute("select * from published.sales_rep_scores order by all").fetchall() == before
 
 
@@ -84,8 +85,8 @@ def test_changed_inputs_make_a_restatement_and_keep_the_old_version(con):
                 "score = 95 where employee_id = 'E1' and month = date '2024-01-01'")
     results = publish_scores(con, run_id="run-2")
     assert [(r.period, r.version, r.published) for r in results] == [("2024-01", 2, True), ("2024-02", 1, False)]
-    assert _versions(con)[:2] == [("2024-01", 1, 3, 0, "first publication"),
-                                  ("2024-01", 2, 3, 1, "restatement: inputs changed")]
+    assert _versions(con)[:2] == [("2024-01", 1, 3, 0, "first publication (period close)"),
+                                  ("2024-01", 2, 3, 1, "restatement: data changed in sales_rep_scores")]
     assert con.execute("select version, score from published.sales_rep_scores where period = '2024-01' "
                        "and employee_id = 'E1' order by version").fetchall() == [(1, 90.0), (2, 95.0)]
     assert con.execute("select score from published.sales_rep_scores_current where period = '2024-01' "
@@ -174,3 +175,43 @@ def test_a_missing_mart_is_a_clear_error():
     with pytest.raises(PublishError, match="marts.fct_incentives"):
         publish_scores(c, run_id="run-1")
     c.close()
+
+
+def test_a_restatement_records_per_employee_deltas_and_a_given_reason(con):
+    publish_scores(con, run_id="run-1")
+    old_counts = con.execute("select period, version, table_name, row_count from published.version_tables "
+                             "order by all").fetchall()
+    con.execute("update marts.fct_sales_rep_monthly_scores set revenue_base = 9500, quota_attainment = 0.95, "
+                "score = 95 where employee_id = 'E1' and month = date '2024-01-01'")
+    [r] = publish_scores(con, run_id="run-2", periods=["2024-01"], reason="late orders of 31 January",
+                         published_by="hr:anna")
+    assert (r.version, r.changed_rows) == (2, 1)
+    assert con.execute("select reason, previous_version, published_by from published.score_versions "
+                       "where period = '2024-01' and version = 2").fetchone() == (
+        "late orders of 31 January (restatement: data changed in sales_rep_scores)", 1, "hr:anna")
+    assert con.execute("select employee_id, table_name, field, old_value, new_value, delta from published.score_deltas "
+                       "where period = '2024-01' and version = 2 and previous_version = 1 order by field").fetchall() == [
+        ("E1", "sales_rep_scores", "quota_attainment", "0.9", "0.95", pytest.approx(0.05)),
+        ("E1", "sales_rep_scores", "revenue_base", "9000.00", "9500.00", 500.0),
+        ("E1", "sales_rep_scores", "score", "90.0", "95.0", 5.0)]
+    # nothing of version 1 changed: every table keeps its row count, and the ledger still matches the rows
+    for period, version, name, count in old_counts:
+        assert con.execute(f"select count(*) from published.{name} where period = ? and version = ?",
+                           [period, version]).fetchone()[0] == count
+    assert con.execute("select count(*) from published.sales_rep_scores where period = '2024-01'").fetchone()[0] == 4
+
+
+def test_an_open_period_or_a_failed_gate_is_not_published(con):
+    with pytest.raises(PublishError, match="period 2024-03 is not closed"):
+        publish_scores(con, run_id="run-1", periods=["2024-03"])
+    con.execute("""create schema quality;
+        create table quality.validation_results as select 'publish_role_scores' as suite, 'publish' as family,
+          'marts.fct_role_scores' as table_name, 'marts/fct_role_scores' as asset_key, 'run-9' as run_id,
+          timestamp '2024-03-02 03:00' as validated_at, false as suite_success, 0 as expectation_index,
+          'expect_x' as expectation, 'd' as description, 'critical' as severity, false as success,
+          3 as unexpected_count, 10 as element_count, '[]' as examples, '' as query, null as error""")
+    with pytest.raises(PublishError, match="gx:publish_role_scores"):
+        publish_scores(con, run_id="run-1")
+    # the refused publication rolled back entirely (not even the store was created)
+    assert con.execute("select count(*) from information_schema.tables where table_schema = 'published'"
+                       ).fetchone()[0] == 0

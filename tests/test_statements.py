@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from published_marts import create_missing_marts
 
-from orchestration.publish import publish_scores, write_serving_copies
+from orchestration.publish import decide_adjustment, publish_scores, request_adjustment, write_serving_copies
 from orchestration.statements import StatementError, write_statement
 
 WAREHOUSE = """
@@ -54,12 +54,24 @@ select 'revenue' as metric, date '2024-02-01' as month, 'E1' as employee_id, 'E9
        date '2024-02-03' as event_date, 1800.0 as numerator, null::double as denominator;
 """
 
+# a fiscal quarter December..January: published with January, the month that closes it
+INCENTIVES = """
+create table marts.fct_incentives as
+select * from (values
+  ('E1', date '2023-12-01', 'FY24-Q1', 'inventory_trading', '2024.1', 'sales_rep', 'digestion_rate', '',
+   83.5, 2.5, 9000.0, 270.0, 3000.0, 0.835, 2505.0, 3, 1, 12.0, 300.6, 2204.4, 2474.4, true, date '2024-01-31'))
+  t(employee_id, period_start, period, scorecard, scorecard_version, role, breached_rules, promotion_blocking_rules,
+    final_score, team_bonus_points, commission_result_base, commission_base, bonus_target_base, bonus_factor,
+    gross_bonus_base, rules_checked, rules_breached, deduction_pct, deduction_base, net_bonus_base,
+    total_incentive_base, is_promotion_eligible, period_end);
+"""
+
 
 @pytest.fixture
 def stores(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse))
-    con.execute(WAREHOUSE)
+    con.execute(WAREHOUSE + INCENTIVES)
     create_missing_marts(con)
     publish_scores(con, run_id="run-1")
     serving = write_serving_copies(con, tmp_path / "published")["serving_duckdb"]
@@ -81,6 +93,8 @@ def test_statement_holds_the_published_score_each_kpi_and_the_trend(stores, tmp_
     assert "SO-&lt;7&gt;" in page  # a source key behind the KPI
     assert "10,000.0000" in page  # the revenue target
     assert "class=\"warn\"" not in page
+    # the incentives of the latest quarter closed up to the month (published with January)
+    assert "Incentives, FY24-Q1" in page and "2,474.40" in page and "digestion_rate" in page
 
 
 def test_statement_flags_a_warehouse_that_moved_on_since_publication(stores, tmp_path):
@@ -97,3 +111,16 @@ def test_unpublished_person_or_period_is_a_clear_error(stores, tmp_path):
         write_statement(warehouse, serving, "E2", "2024-02", tmp_path)
     with pytest.raises(StatementError, match="YYYY-MM"):
         write_statement(warehouse, serving, "E1", "2024-Q1", tmp_path)
+
+
+def test_statement_shows_an_approved_adjustment_without_a_false_drift_warning(stores, tmp_path):
+    warehouse, _ = stores
+    with duckdb.connect(str(warehouse)) as con:
+        adj = request_adjustment(con, kind="dispute", period="2024-02", employee_id="E1", change=4.0,
+                                 reason="order missing", requested_by="E1")
+        decide_adjustment(con, adj, approve=True, decided_by="M1")
+        publish_scores(con, run_id="run-2")
+        serving = write_serving_copies(con, tmp_path / "published2")["serving_duckdb"]
+    page = write_statement(warehouse, serving, "E1", "2024-02", tmp_path).read_text(encoding="utf-8")
+    assert "114.50" in page and "Adjusted by ADJ00001" in page and "was 110.50" in page
+    assert "class=\"warn\"" not in page  # the warehouse agrees with the unadjusted published score

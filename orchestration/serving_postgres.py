@@ -1,0 +1,183 @@
+"""PostgreSQL serving store: the published tables and views in their own schema, with row-level security.
+
+    serve_postgres(warehouse_con, "host=... dbname=... user=owner")      # scorelink serve-postgres --dsn ...
+    grant_manager_role(dsn, "anna", "E00012")                            # scorelink serve-postgres --grant anna=E00012
+
+What it writes, in one transaction (a failed copy leaves the previous serving state untouched):
+  - schema scorelink_published: every published table of the DuckDB store (published.*), copied with COPY, the
+    <name>_current views (security_invoker, so row-level security applies to the reader), and org_employees
+    (employee_id, manager_id, department_id from marts.dim_employees: the HR org tree at publication);
+  - the new schema is built as scorelink_published_next and renamed into place at the end, so readers wait only
+    for the swap.
+Access (kept across copies, in schema scorelink_access):
+  - scorelink_access.manager_roles (role_name -> employee_id): which database role is which employee;
+  - scorelink_access.subtree_of(role) (security definer): the role's employee and everyone below them in the org
+    tree (recursive over org_employees.manager_id);
+  - group role scorelink_reader: SELECT on the schema. Policies on person-level tables (role_scores,
+    sales_rep_scores, incentives, kpi_scores, attribution_people, score_deltas, adjustments, org_employees, and
+    person/team rows of metric_values) let a reader see rows of their own subtree only. A manager sees their
+    team; an employee who manages nobody sees their own rows; a reader role mapped to no employee sees no
+    person-level row. Company-level tables (score_versions, version_tables, inventory_attribution,
+    attribution_departments, department and company metric values) are readable by every reader. The owner
+    (the DSN's user) and superusers bypass row-level security and see everything.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import duckdb
+import psycopg2
+
+from orchestration.publish import PUBLISHED_TABLES
+
+SCHEMA = "scorelink_published"
+ACCESS = "scorelink_access"
+READER = "scorelink_reader"
+BASE_TABLES = ("score_versions", "version_tables", "score_deltas", "adjustments", "adjustment_decisions",
+               *(t.name for t in PUBLISHED_TABLES))
+# Row filters for the reader (any other published table is readable whole).
+SUBTREE = f"{ACCESS}.subtree_of(current_user)"
+POLICIES = {
+    **{t.name: f"employee_id in (select {SUBTREE})" for t in PUBLISHED_TABLES if "employee_id" in t.columns},
+    "score_deltas": f"employee_id in (select {SUBTREE})",
+    "adjustments": f"employee_id in (select {SUBTREE})",
+    "adjustment_decisions": f"adjustment_id in (select adjustment_id from {SCHEMA}.adjustments)",
+    "org_employees": f"employee_id in (select {SUBTREE})",
+    "metric_values": f"subject_type not in ('person', 'team') or subject_id in (select {SUBTREE})",
+}
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class ServingError(RuntimeError):
+    """The published store or the org tree is missing, or a role name is not a plain identifier."""
+
+
+def _pg_type(duck_type: str) -> str:
+    t = duck_type.upper()
+    if t in ("VARCHAR", "TEXT") or t.startswith("VARCHAR"):
+        return "text"
+    if t == "DOUBLE":
+        return "double precision"
+    if t.startswith("DECIMAL"):
+        return t.replace("DECIMAL", "numeric").lower()
+    return {"INTEGER": "integer", "BIGINT": "bigint", "DATE": "date", "TIMESTAMP": "timestamp",
+            "BOOLEAN": "boolean", "HUGEINT": "numeric(38,0)"}.get(t, "text")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
+
+
+def _csv(con: duckdb.DuckDBPyConnection, relation: str, folder: Path) -> Path:
+    path = folder / f"{relation.replace('.', '_')}.csv"
+    # NULL as an unquoted empty field, empty text quoted: PostgreSQL's COPY ... CSV reads them back the same.
+    con.execute(f"copy (select * from {relation}) to '{path}' (format csv, header false)")
+    return path
+
+
+def _ddl(schema: str, name: str, cols: list[tuple[str, str]]) -> str:
+    return f"create table {schema}.{name} (" + ", ".join(f'"{c}" {_pg_type(t)}' for c, t in cols) + ")"
+
+
+def _copy_table(cur, schema: str, name: str, csv_path: Path) -> None:
+    with csv_path.open("rb") as f:
+        cur.copy_expert(f"copy {schema}.{name} from stdin with (format csv)", f)
+
+
+def _ensure_access(cur) -> None:
+    cur.execute(f"""
+        do $$ begin
+          if not exists (select 1 from pg_roles where rolname = '{READER}') then create role {READER} nologin; end if;
+        end $$;
+        create schema if not exists {ACCESS};
+        create table if not exists {ACCESS}.manager_roles (
+          role_name text primary key, employee_id text not null);
+        revoke all on {ACCESS}.manager_roles from public;
+        grant usage on schema {ACCESS} to {READER};
+    """)
+
+
+def serve_postgres(con: duckdb.DuckDBPyConnection, dsn: str) -> dict[str, int]:
+    """Copy the published store of `con` (the warehouse) into PostgreSQL; returns the rows copied per table."""
+    existing = {n for (n,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'published'").fetchall()}
+    missing = [t for t in BASE_TABLES if t not in existing]
+    if missing:
+        raise ServingError(f"nothing to serve: published.{missing[0]} does not exist (publish a period first)")
+    try:
+        con.execute("select employee_id, manager_id, department_id from marts.dim_employees limit 0")
+    except duckdb.Error as exc:
+        raise ServingError("marts.dim_employees (the HR org tree) is missing: run the pipeline") from exc
+
+    relations = {name: f"published.{name}" for name in BASE_TABLES}
+    relations["org_employees"] = "(select employee_id, manager_id, department_id from marts.dim_employees)"
+    staging = f"{SCHEMA}_next"
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="scorelink_pg_") as tmp:
+        files, columns = {}, {}
+        for name, rel in relations.items():
+            if rel.startswith("("):
+                con.execute(f"create or replace temp view _serve_{name} as select * from {rel} order by 1")
+                rel = f"_serve_{name}"
+            columns[name] = _columns(con, rel)
+            files[name] = _csv(con, rel, Path(tmp))
+            counts[name] = con.execute(f"select count(*) from {rel}").fetchone()[0]
+
+        conn = psycopg2.connect(dsn)
+        try:
+            with conn, conn.cursor() as cur:  # one transaction: commit at the end, rollback on any error
+                _ensure_access(cur)
+                cur.execute(f"drop schema if exists {staging} cascade; create schema {staging}")
+                for name in relations:
+                    cur.execute(_ddl(staging, name, columns[name]))
+                    _copy_table(cur, staging, name, files[name])
+                for t in PUBLISHED_TABLES:
+                    cur.execute(f"""
+                        create view {staging}.{t.name}_current with (security_invoker = true) as
+                        select s.* from {staging}.{t.name} s
+                        join (select period, max(version) as version from {staging}.score_versions group by period) v
+                          using (period, version)""")
+                cur.execute(f"drop schema if exists {SCHEMA} cascade; alter schema {staging} rename to {SCHEMA}")
+                cur.execute(f"""
+                    create or replace function {ACCESS}.subtree_of(role_name text) returns setof text
+                    language sql stable security definer set search_path = pg_catalog as $$
+                      with recursive tree(employee_id) as (
+                        select m.employee_id from {ACCESS}.manager_roles m where m.role_name = $1
+                        union
+                        select e.employee_id from {SCHEMA}.org_employees e join tree t on e.manager_id = t.employee_id
+                      )
+                      select employee_id from tree
+                    $$;
+                    revoke all on function {ACCESS}.subtree_of(text) from public;
+                    grant execute on function {ACCESS}.subtree_of(text) to {READER};
+                    grant usage on schema {SCHEMA} to {READER};
+                    grant select on all tables in schema {SCHEMA} to {READER};
+                """)
+                for name, condition in POLICIES.items():
+                    cur.execute(f"alter table {SCHEMA}.{name} enable row level security; "
+                                f"create policy reader_subtree on {SCHEMA}.{name} for select to {READER} "
+                                f"using ({condition})")
+        finally:
+            conn.close()
+    return counts
+
+
+def grant_manager_role(dsn: str, role_name: str, employee_id: str) -> None:
+    """Map a database role to an employee and make it a reader (the role itself is created by the DBA)."""
+    if not ROLE_NAME.match(role_name):
+        raise ServingError(f"role {role_name!r}: use a plain lower-case identifier")
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            _ensure_access(cur)
+            cur.execute(f"insert into {ACCESS}.manager_roles values (%s, %s) on conflict (role_name) "
+                        "do update set employee_id = excluded.employee_id", [role_name, employee_id])
+            cur.execute(f'grant {READER} to "{role_name}"')
+    finally:
+        conn.close()
+
+
+__all__ = ["ServingError", "grant_manager_role", "serve_postgres"]

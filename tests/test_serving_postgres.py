@@ -1,0 +1,116 @@
+"""PostgreSQL serving store on a real server: row-level security follows the org tree; a failed copy changes nothing."""
+
+import uuid
+
+import duckdb
+import psycopg2
+import pytest
+from published_marts import create_missing_marts
+from test_publish import MART
+
+import orchestration.serving_postgres as serving
+from orchestration.publish import publish_scores
+from orchestration.serving_postgres import grant_manager_role, serve_postgres
+
+# E9 is the general manager; E1 (manages E4, who has no score) and E2 (manages E3) report to E9.
+ORG = """
+create table marts.dim_employees as select * from (values
+  ('E9', null, 'D0'), ('E1', 'E9', 'D1'), ('E4', 'E1', 'D1'), ('E2', 'E9', 'D1'), ('E3', 'E2', 'D9'))
+  t(employee_id, manager_id, department_id);
+"""
+
+
+@pytest.fixture
+def warehouse():
+    con = duckdb.connect()
+    con.execute(MART + ORG)
+    create_missing_marts(con)
+    publish_scores(con, run_id="run-1")
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def roles(postgres_dsn):
+    """Login roles for this test (roles are server-wide: unique names, dropped afterwards)."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {k: f"{k}_{suffix}" for k in ("mgr_e1", "mgr_e2", "emp_e3", "nobody")}
+    admin = psycopg2.connect(postgres_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        for name in names.values():
+            cur.execute(f"create role {name} login")
+    yield names
+    with admin.cursor() as cur:
+        for name in names.values():
+            cur.execute(f"drop owned by {name}; drop role {name}")
+    admin.close()
+
+
+def _as(dsn, role, sql):
+    parts = dict(item.split("=", 1) for item in dsn.split())
+    parts["user"] = role
+    with psycopg2.connect(" ".join(f"{k}={v}" for k, v in parts.items())) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def test_each_manager_sees_only_their_subtree(warehouse, postgres_dsn, roles):
+    counts = serve_postgres(warehouse, postgres_dsn)
+    assert counts["role_scores"] == 5 and counts["org_employees"] == 5
+    grant_manager_role(postgres_dsn, roles["mgr_e1"], "E1")
+    grant_manager_role(postgres_dsn, roles["mgr_e2"], "E2")
+    grant_manager_role(postgres_dsn, roles["emp_e3"], "E3")
+    grant_manager_role(postgres_dsn, roles["nobody"], "E404")  # mapped to no employee in the org tree
+    sql = "select distinct employee_id from scorelink_published.role_scores_current order by 1"
+    assert _as(postgres_dsn, roles["mgr_e1"], sql) == [("E1",)]
+    assert _as(postgres_dsn, roles["mgr_e2"], sql) == [("E2",), ("E3",)]
+    assert _as(postgres_dsn, roles["emp_e3"], sql) == [("E3",)]  # manages nobody: their own rows
+    assert _as(postgres_dsn, roles["nobody"], sql) == []
+    assert _as(postgres_dsn, "scorelink_admin", sql) == [("E1",), ("E2",), ("E3",)]  # the owner sees all
+    # the same filter on the base tables, and company-level tables stay readable
+    assert _as(postgres_dsn, roles["mgr_e2"], "select distinct employee_id from scorelink_published.sales_rep_scores "
+                                              "order by 1") == [("E2",)]
+    assert _as(postgres_dsn, roles["mgr_e1"], "select org.employee_id from scorelink_published.org_employees org "
+                                              "order by 1") == [("E1",), ("E4",)]
+    assert _as(postgres_dsn, roles["nobody"], "select count(*) from scorelink_published.score_versions") == [(2,)]
+    # the published values arrive unchanged
+    assert _as(postgres_dsn, roles["mgr_e2"], "select period, version, final_score from "
+                                              "scorelink_published.role_scores_current where employee_id = 'E2' "
+                                              "order by 1") == [("2024-01", 1, 96.0), ("2024-02", 1, None)]
+    # a role that was never granted the reader role cannot read at all
+    admin = psycopg2.connect(postgres_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"revoke scorelink_reader from {roles['nobody']}")
+    admin.close()
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        _as(postgres_dsn, roles["nobody"], sql)
+
+
+def test_a_failed_copy_leaves_the_previous_serving_state(warehouse, postgres_dsn, roles, monkeypatch):
+    serve_postgres(warehouse, postgres_dsn)
+    grant_manager_role(postgres_dsn, roles["mgr_e2"], "E2")
+    warehouse.execute("update marts.fct_sales_rep_monthly_scores set score = 95 where employee_id = 'E1' "
+                      "and month = date '2024-01-01'")
+    publish_scores(warehouse, run_id="run-2")
+    real_copy = serving._copy_table
+
+    def failing_copy(cur, schema, name, path):
+        if name == "kpi_scores":
+            raise RuntimeError("disk full")
+        real_copy(cur, schema, name, path)
+
+    monkeypatch.setattr(serving, "_copy_table", failing_copy)
+    with pytest.raises(RuntimeError, match="disk full"):
+        serve_postgres(warehouse, postgres_dsn)
+    sql = "select period, max(version) from scorelink_published.score_versions group by 1 order by 1"
+    assert _as(postgres_dsn, "scorelink_admin", sql) == [("2024-01", 1), ("2024-02", 1)]
+    monkeypatch.setattr(serving, "_copy_table", real_copy)
+    serve_postgres(warehouse, postgres_dsn)
+    assert _as(postgres_dsn, "scorelink_admin", sql) == [("2024-01", 2), ("2024-02", 1)]
+    # the role mapping survives a new copy
+    assert _as(postgres_dsn, roles["mgr_e2"], "select distinct employee_id from scorelink_published.role_scores "
+                                              "order by 1") == [("E2",), ("E3",)]
