@@ -152,7 +152,8 @@ def run_notebooks(home: Path, names: list[str] | None = None, period: str | None
         raise NotebookError(f"period {period!r} is not a month YYYY-MM")
     serving = Path(home) / "published" / "serving.duckdb"
     if not serving.exists():
-        raise NotebookError(f"no published data at {serving}: run `scorelink demo` or `scorelink run` first")
+        raise NotebookError(f"no published data at {serving}: run `scorelink demo`, or `scorelink run` and "
+                            "`scorelink publish --period YYYY-MM`, first")
     paths = notebook_paths(names)
     settings = {"SCORELINK_HOME": str(Path(home).resolve()), "SCORELINK_PERIOD": period}
     previous = {k: os.environ.get(k) for k in settings}
