@@ -507,6 +507,7 @@ def statement(
 @app.command()
 def notebooks(
     name: Annotated[list[str] | None, typer.Option(help="Run only this notebook (repeatable), e.g. kpi_overview.")] = None,
+    period: Annotated[str | None, typer.Option(help="Month analysed, YYYY-MM (default: the latest published).")] = None,
 ) -> None:
     """Run the analyst notebooks on the published data and render HTML reports (SCORELINK_HOME/reports/notebooks)."""
     from orchestration.notebook_reports import NotebookError, run_notebooks
@@ -514,7 +515,7 @@ def notebooks(
     _use()
     try:
         with console.status("Running notebooks"):
-            reports = run_notebooks(get_settings().home, name)
+            reports = run_notebooks(get_settings().home, name, period)
     except NotebookError as exc:
         console.print(f"[red]{exc}[/]", highlight=False)
         raise typer.Exit(1) from exc
