@@ -9,6 +9,10 @@ one. Nothing published is updated or deleted.
 
 Serving copies, so that a running pipeline never blocks a reader: one Parquet file per published table
 and a read-only DuckDB file, each written to a temporary name and moved into place atomically.
+
+The marts are read where dbt built them: in the DuckDB warehouse itself, or, with another dbt target, through
+`read_mart` (orchestration.target_io: portable SQL, Arrow back). The published store is DuckDB + Parquet on
+every target, and the published types are cast here in DuckDB, so every engine publishes the same values.
 """
 
 from __future__ import annotations
@@ -16,19 +20,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 DATA_WINDOW = "intermediate.int_data_window"
+# Runs a portable SELECT on the dbt target and returns its rows (orchestration.target_io.read_mart).
+MartReader = Callable[[str, Sequence[Any]], pa.Table]
 
 
 @dataclass(frozen=True)
 class PublishedTable:
     name: str  # published.<name>, and published.<name>_current for the latest version of each period
     source: str  # the mart it snapshots
-    month_filter: str  # SQL condition on the mart selecting one month; binds one parameter: 'YYYY-MM'
+    month_filter: str  # portable SQL condition selecting one month; binds the month's first day and the next
     columns: tuple[str, ...]  # mart columns copied (employee_id first), with their published types
     types: tuple[str, ...]
 
@@ -36,7 +45,7 @@ class PublishedTable:
 ROLE_SCORES = PublishedTable(
     name="role_scores",
     source="marts.fct_role_scores",
-    month_filter="period_type = 'month' and strftime(period_start, '%Y-%m') = ?",
+    month_filter="period_type = 'month' and period_start >= ? and period_start < ?",
     columns=("employee_id", "department_id", "role", "region", "tenure_band", "scorecard", "scorecard_version",
              "score_status", "role_days", "scored_days", "kpis_scored", "kpis_total", "own_kpi_score",
              "financial_score", "customer_score", "process_score", "learning_score", "mentee_score",
@@ -48,7 +57,7 @@ ROLE_SCORES = PublishedTable(
 SALES_REP_SCORES = PublishedTable(
     name="sales_rep_scores",
     source="marts.fct_sales_rep_monthly_scores",
-    month_filter="strftime(month, '%Y-%m') = ?",
+    month_filter="month >= ? and month < ?",
     columns=("employee_id", "days_as_sales_rep", "order_count", "line_count", "revenue_base", "quota_base",
              "quota_attainment", "score"),
     types=("varchar", "integer", "integer", "integer", "decimal(18, 2)", "decimal(18, 2)", "double", "double"),
@@ -98,10 +107,24 @@ class PeriodPublication:
     published: bool  # False: inputs unchanged, nothing written
 
 
-def _period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: str) -> list[tuple]:
+def _month_bounds(period: str) -> list[dt.date]:
+    """'YYYY-MM' -> [its first day, the next month's first day]."""
+    start = dt.date.fromisoformat(f"{period}-01")
+    return [start, (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)]
+
+
+def _period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: str,
+                 read_mart: MartReader | None = None) -> list[tuple]:
     casts = ", ".join(f"cast({c} as {ty})" for c, ty in zip(t.columns, t.types, strict=True))
-    return con.execute(f"select {casts} from {t.source} where {t.month_filter} order by employee_id",
-                       [period]).fetchall()
+    if read_mart is None:  # the marts are in this DuckDB warehouse
+        return con.execute(f"select {casts} from {t.source} where {t.month_filter} order by employee_id",
+                           _month_bounds(period)).fetchall()
+    rows = read_mart(f"select {', '.join(t.columns)} from {t.source} where {t.month_filter}", _month_bounds(period))
+    con.register("_mart_period_rows", rows)
+    try:  # the same casts and order as above, in DuckDB, whatever engine built the mart
+        return con.execute(f"select {casts} from _mart_period_rows order by employee_id").fetchall()
+    finally:
+        con.unregister("_mart_period_rows")
 
 
 def _fingerprint(rows_by_table: dict[str, list[tuple]]) -> str:
@@ -125,23 +148,35 @@ def _changed_employees(con: duckdb.DuckDBPyConnection, period: str, new: int, ol
     return con.execute(f"select count(distinct employee_id) from ({' union all '.join(parts)})").fetchone()[0]
 
 
-def closed_periods(con: duckdb.DuckDBPyConnection) -> list[str]:
+def closed_periods(con: duckdb.DuckDBPyConnection, read_mart: MartReader | None = None) -> list[str]:
     """Months with scores whose last day the data has reached (a month the data only starts stays open)."""
-    return [r[0] for r in con.execute(
-        f"""select distinct strftime(s.period_start, '%Y-%m')
-            from {ROLE_SCORES.source} s, {DATA_WINDOW} w
-            where s.period_type = 'month' and last_day(s.period_start) <= w.last_data_date
-            order by 1""").fetchall()]
+    read = read_mart or (lambda sql, params: con.execute(sql, list(params)).fetch_arrow_table())
+    last = _as_date(read(f"select max(last_data_date) as last_data_date from {DATA_WINDOW}", []).column(0)[0].as_py())
+    starts = read(f"select distinct period_start from {ROLE_SCORES.source} where period_type = 'month'", [])
+    if last is None:
+        return []
+    months = {_as_date(s) for s in starts.column(0).to_pylist() if s is not None}
+    return sorted(m.strftime("%Y-%m") for m in months if _month_bounds(m.strftime("%Y-%m"))[1] <= last
+                  + dt.timedelta(days=1))
 
 
-def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> list[PeriodPublication]:
+def _as_date(value: Any) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str,
+                   read_mart: MartReader | None = None) -> list[PeriodPublication]:
+    """Publish every closed period into the DuckDB warehouse's published schema.
+
+    read_mart: reads the marts on the dbt target (None: they are in this DuckDB warehouse).
+    """
     con.execute("begin transaction")
     try:
         con.execute(VERSIONS_DDL + "".join(_table_ddl(t) for t in PUBLISHED_TABLES))
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         results = []
-        for period in closed_periods(con):
-            rows = {t.name: _period_rows(con, t, period) for t in PUBLISHED_TABLES}
+        for period in closed_periods(con, read_mart):
+            rows = {t.name: _period_rows(con, t, period, read_mart) for t in PUBLISHED_TABLES}
             fingerprint = _fingerprint(rows)
             last = con.execute(
                 "select version, input_fingerprint from published.score_versions where period = ? "

@@ -12,6 +12,7 @@ import dagster as dg
 
 from orchestration.publish import publish_scores, write_serving_copies
 from orchestration.settings import get_settings
+from orchestration.target_io import mart_reader
 from orchestration.warehouse import WarehouseResource
 
 SCORE_MARTS = [dg.AssetKey(["marts", "fct_role_scores"]), dg.AssetKey(["marts", "fct_sales_rep_monthly_scores"])]
@@ -34,7 +35,8 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
     )
     def published_score_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:
-            results = publish_scores(con, context.run_id)
+            # The marts are read on the dbt target (postgres, spark); the snapshots stay in DuckDB + Parquet.
+            results = publish_scores(con, context.run_id, read_mart=mart_reader(get_settings()))
             files = write_serving_copies(con, get_settings().published_dir)
             total = con.execute("select count(*) from published.role_scores").fetchone()[0]
         new = [r for r in results if r.published]
