@@ -136,6 +136,11 @@ class ExpectationSpec(BaseModel):
                     )
                 )
             bare = _SQL_QUOTED_OR_COMMENT.sub(" ", query)
+            if _SQL_JOIN.search(bare) and len(_BATCH_ALIASED.findall(bare)) < bare.count("{batch}"):
+                raise ValueError(
+                    "unexpected_rows_query has a JOIN, so GX substitutes {batch} as a bare subquery: "
+                    "alias every {batch} (from {batch} as t); PostgreSQL refuses a subquery without an alias"
+                )
             if not _SQL_JOIN.search(bare) and _BATCH_ALIASED.search(bare):
                 raise ValueError(
                     "unexpected_rows_query aliases {batch} but has no JOIN: GX then substitutes "
