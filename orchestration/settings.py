@@ -6,7 +6,7 @@ history) lives under one folder, SCORELINK_HOME (default: ./output in the reposi
 The dbt target (SCORELINK_DBT_TARGET: duckdb, postgres or spark) decides where dbt builds the models. The
 DuckDB warehouse stays the ingest store (raw tables, quarantine, gate results, published snapshots) for
 every target; with postgres or spark the pipeline lands the raw tables on the target before dbt runs.
-Connection settings of a target come from SCORELINK_POSTGRES_* / SCORELINK_SPARK_* (the variables that
+Connection settings of a target come from SCORELINK_PG_* / SCORELINK_SPARK_* (the variables that
 dbt_project/profiles.yml reads) and are validated when the settings load; an error names the variable.
 """
 
@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -36,18 +36,17 @@ class SettingsError(ValueError):
 
 
 class PostgresSettings(BaseSettings):
-    """A PostgreSQL server as the dbt target (SCORELINK_POSTGRES_*; profiles.yml target `postgres`)."""
+    """A PostgreSQL server as the dbt target: the SCORELINK_PG_* variables dbt_project/profiles.yml reads."""
 
-    model_config = SettingsConfigDict(env_prefix="SCORELINK_POSTGRES_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SCORELINK_PG_", extra="ignore")
 
     host: str = Field(default="127.0.0.1", min_length=1, description="Server host name or address.")
     port: int = Field(default=5432, ge=1, le=65535, description="Server port.")
     user: str = Field(default="scorelink", min_length=1, description="Role dbt and ScoreLink log in as.")
     password: SecretStr = Field(default=SecretStr(""), description="Password (empty: trust / .pgpass).")
     dbname: str = Field(default="scorelink", min_length=1, description="Database holding every schema.")
-    schema_: str = Field(default="public", alias="SCORELINK_POSTGRES_SCHEMA", min_length=1,
-                         pattern=r"^[a-z_][a-z0-9_]*$",
-                         description="dbt's default schema (models go to raw_*/staging/intermediate/marts).")
+    schema_: str = Field(default="dbt_scorelink", alias="SCORELINK_PG_SCHEMA", pattern=r"^[a-z_][a-z0-9_]*$",
+                         description="dbt's own schema (tests); models go to staging, intermediate and marts.")
     sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = Field(
         default="prefer", description="libpq sslmode.")
     threads: int = Field(default=4, ge=1, le=64, description="dbt threads.")
@@ -73,52 +72,44 @@ class PostgresSettings(BaseSettings):
         return url.render_as_string(hide_password=False)
 
     def env(self) -> dict[str, str]:
-        return {"SCORELINK_POSTGRES_HOST": self.host, "SCORELINK_POSTGRES_PORT": str(self.port),
-                "SCORELINK_POSTGRES_USER": self.user,
-                "SCORELINK_POSTGRES_PASSWORD": self.password.get_secret_value(),
-                "SCORELINK_POSTGRES_DBNAME": self.dbname, "SCORELINK_POSTGRES_SCHEMA": self.schema_,
-                "SCORELINK_POSTGRES_SSLMODE": self.sslmode, "SCORELINK_POSTGRES_THREADS": str(self.threads)}
+        return {"SCORELINK_PG_HOST": self.host, "SCORELINK_PG_PORT": str(self.port),
+                "SCORELINK_PG_USER": self.user, "SCORELINK_PG_PASSWORD": self.password.get_secret_value(),
+                "SCORELINK_PG_DBNAME": self.dbname, "SCORELINK_PG_SCHEMA": self.schema_,
+                "SCORELINK_PG_SSLMODE": self.sslmode, "SCORELINK_PG_THREADS": str(self.threads)}
 
 
 class SparkSettings(BaseSettings):
-    """Apache Spark as the dbt target (SCORELINK_SPARK_*; profiles.yml target `spark`).
+    """Apache Spark as the dbt target: the SCORELINK_SPARK_* variables dbt_project/profiles.yml reads.
 
-    method session runs Spark in the dbt process (pyspark, local mode: development and CI); thrift and http
-    reach a cluster (Spark Thrift Server, Databricks-style HTTP). ScoreLink itself reads the tables dbt
-    writes (gates, publish) as Parquet files under warehouse_dir, so that folder must be reachable from the
-    machine that runs Dagster (local mode, or a shared file system).
+    The `spark` target runs Spark in session mode (pyspark inside the dbt process, local mode) with everything
+    it keeps under `home`: the managed tables (home/warehouse/<schema>.db/<table>/), the Derby metastore and
+    the landed raw Parquet (home/landed/<schema>/<table>/). ScoreLink reads the tables dbt writes (gates,
+    publish) as those Parquet folders, so `home` must be reachable from the machine that runs Dagster.
+    host/user/token/cluster feed the cluster targets sketched in profiles.yml (thrift, http).
     """
 
     model_config = SettingsConfigDict(env_prefix="SCORELINK_SPARK_", extra="ignore")
 
-    method: Literal["session", "thrift", "http"] = Field(default="session", description="dbt-spark connection.")
-    host: str | None = Field(default=None, description="Thrift/HTTP host (thrift, http).")
-    port: int = Field(default=10000, ge=1, le=65535, description="Thrift/HTTP port.")
+    home: Path | None = Field(default=None, description="Spark's folder (default HOME/spark).")
+    schema_: str = Field(default="dbt_scorelink", alias="SCORELINK_SPARK_SCHEMA", pattern=r"^[a-z_][a-z0-9_]*$",
+                         description="dbt's own schema (database in Spark terms).")
+    master: str = Field(default="local[2]", pattern=r"^(local(\[(\d+|\*)\])?|(spark|yarn|k8s)\S*)$",
+                        description="spark.master of the session target.")
+    shuffle_partitions: int = Field(default=4, ge=1, le=10000, description="spark.sql.shuffle.partitions.")
+    driver_memory: str = Field(default="2g", pattern=r"^\d+[kmgt]?$", description="spark.driver.memory.")
+    host: str | None = Field(default=None, description="Cluster host (thrift / http targets).")
     user: str | None = Field(default=None, description="Thrift user.")
     token: SecretStr | None = Field(default=None, description="HTTP access token.")
     cluster: str | None = Field(default=None, description="HTTP cluster id.")
-    schema_: str = Field(default="scorelink", alias="SCORELINK_SPARK_SCHEMA", pattern=r"^[a-z_][a-z0-9_]*$",
-                         description="dbt's default schema (database in Spark terms).")
-    warehouse_dir: Path | None = Field(default=None, description="spark.sql.warehouse.dir (default "
-                                       "HOME/spark/warehouse): where the managed Parquet tables live.")
-    threads: int = Field(default=1, ge=1, le=64, description="dbt threads.")
 
-    @model_validator(mode="after")
-    def _cluster_settings(self) -> SparkSettings:
-        if self.method in ("thrift", "http") and not self.host:
-            raise ValueError(f"SCORELINK_SPARK_HOST is required with SCORELINK_SPARK_METHOD={self.method}")
-        if self.method == "http" and not (self.token and self.cluster):
-            raise ValueError("SCORELINK_SPARK_TOKEN and SCORELINK_SPARK_CLUSTER are required with "
-                             "SCORELINK_SPARK_METHOD=http")
-        return self
-
-    def resolved_warehouse_dir(self, home: Path) -> Path:
-        return (self.warehouse_dir or home / "spark" / "warehouse").resolve()
+    def resolved_home(self, home: Path) -> Path:
+        return (self.home or home / "spark").resolve()
 
     def env(self, home: Path) -> dict[str, str]:
-        out = {"SCORELINK_SPARK_METHOD": self.method, "SCORELINK_SPARK_PORT": str(self.port),
-               "SCORELINK_SPARK_SCHEMA": self.schema_, "SCORELINK_SPARK_THREADS": str(self.threads),
-               "SCORELINK_SPARK_WAREHOUSE_DIR": str(self.resolved_warehouse_dir(home))}
+        out = {"SCORELINK_SPARK_HOME": str(self.resolved_home(home)), "SCORELINK_SPARK_SCHEMA": self.schema_,
+               "SCORELINK_SPARK_MASTER": self.master,
+               "SCORELINK_SPARK_SHUFFLE_PARTITIONS": str(self.shuffle_partitions),
+               "SCORELINK_SPARK_DRIVER_MEMORY": self.driver_memory}
         for key, value in (("HOST", self.host), ("USER", self.user), ("CLUSTER", self.cluster),
                            ("TOKEN", self.token.get_secret_value() if self.token else None)):
             if value:
@@ -155,8 +146,7 @@ def load_target_settings(kind: type[BaseSettings]) -> BaseSettings:
     try:
         return kind()
     except ValidationError as exc:
-        aliases = {"SCORELINK_POSTGRES_SCHEMA": "SCORELINK_POSTGRES_SCHEMA",
-                   "SCORELINK_SPARK_SCHEMA": "SCORELINK_SPARK_SCHEMA"}
+        aliases = {"SCORELINK_PG_SCHEMA": "SCORELINK_PG_SCHEMA", "SCORELINK_SPARK_SCHEMA": "SCORELINK_SPARK_SCHEMA"}
         raise SettingsError(_explain(exc, prefix, aliases)) from None
 
 
@@ -192,8 +182,18 @@ class Settings(BaseSettings):
         return self._spark
 
     @property
+    def spark_home(self) -> Path:
+        return self.spark.resolved_home(self.home)
+
+    @property
     def spark_warehouse_dir(self) -> Path:
-        return self.spark.resolved_warehouse_dir(self.home)
+        """spark.sql.warehouse.dir of the session target: managed tables in <schema>.db/<table>/."""
+        return self.spark_home / "warehouse"
+
+    @property
+    def spark_landed_dir(self) -> Path:
+        """Where the raw tables land as Parquet for Spark (<schema>/<table>/)."""
+        return self.spark_home / "landed"
 
     @property
     def landing_dir(self) -> Path:

@@ -5,10 +5,11 @@ live wherever the dbt target builds them. Steps that read models (publish, the q
 
 - duckdb: the warehouse file itself (the caller's open connection when it has one: DuckDB refuses a second
   connection with another configuration to the same file in one process);
-- postgres: a psycopg2 connection from SCORELINK_POSTGRES_* (no DuckDB postgres extension: it cannot be
+- postgres: a psycopg2 connection from SCORELINK_PG_* (no DuckDB postgres extension: it cannot be
   downloaded here, and a plain client keeps the server's types);
 - spark: the managed tables dbt-spark writes are Parquet folders under spark.sql.warehouse.dir
-  (<schema>.db/<table>/); DuckDB reads them through one view per table, with no JVM in this process.
+  (<schema>.db/<table>/), the landed raw tables Parquet folders under SCORELINK_SPARK_HOME/landed
+  (<schema>/<table>/); DuckDB reads them through one view per table, with no JVM in this process.
 
 SQL given to read_mart must be portable across the three (no strftime, last_day, ...); `?` marks parameters.
 """
@@ -81,26 +82,26 @@ def mart_reader(settings: Settings) -> Callable[[str, Sequence[Any]], pa.Table] 
 # ------------------------------------------------------------------------------------------------- Spark
 
 
-def spark_parquet_tables(warehouse_dir: Path) -> dict[tuple[str, str], Path]:
-    """(schema, table) -> folder of every managed Parquet table under a Spark warehouse folder.
+def spark_parquet_tables(warehouse_dir: Path, landed_dir: Path | None = None) -> dict[tuple[str, str], Path]:
+    """(schema, table) -> folder of every Parquet table Spark reads.
 
-    Spark keeps a managed table of database `s` in <warehouse>/s.db/<table>/ as part-*.parquet files (the
-    default database `default` directly in <warehouse>/<table>/). Folders without Parquet files (a view has
-    none, an empty table may have none) are left out.
+    warehouse_dir: spark.sql.warehouse.dir; a managed table of database `s` lives in <warehouse>/s.db/<table>/
+    as part-*.parquet files. landed_dir: the raw tables landed for Spark, <landed>/<schema>/<table>/ (external
+    tables over those folders). Folders without Parquet files (a view has none) are left out; a managed table
+    wins over a landed folder of the same name.
     """
     found: dict[tuple[str, str], Path] = {}
-    if not warehouse_dir.is_dir():
-        return found
-    for schema_dir in sorted(warehouse_dir.iterdir()):
-        if not schema_dir.is_dir():
-            continue
-        if schema_dir.name.endswith(".db"):
+    if landed_dir is not None and landed_dir.is_dir():
+        for schema_dir in sorted(p for p in landed_dir.iterdir() if p.is_dir() and _IDENT.match(p.name)):
+            for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir() and _IDENT.match(p.name)):
+                if any(table_dir.rglob("*.parquet")):
+                    found[(schema_dir.name, table_dir.name)] = table_dir
+    if warehouse_dir.is_dir():
+        for schema_dir in sorted(p for p in warehouse_dir.iterdir() if p.is_dir() and p.name.endswith(".db")):
             schema = schema_dir.name[: -len(".db")]
-            for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
-                if _IDENT.match(table_dir.name) and any(table_dir.rglob("*.parquet")):
+            for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir() and _IDENT.match(p.name)):
+                if any(table_dir.rglob("*.parquet")):
                     found[(schema, table_dir.name)] = table_dir
-        elif _IDENT.match(schema_dir.name) and any(schema_dir.rglob("*.parquet")):
-            found[("default", schema_dir.name)] = schema_dir
     return found
 
 
@@ -119,7 +120,7 @@ def spark_tables_duckdb(settings: Settings) -> Iterator[duckdb.DuckDBPyConnectio
     """An in-memory DuckDB connection with a view per Parquet table of the Spark warehouse folder."""
     con = duckdb.connect()
     try:
-        create_parquet_views(con, spark_parquet_tables(settings.spark_warehouse_dir))
+        create_parquet_views(con, spark_parquet_tables(settings.spark_warehouse_dir, settings.spark_landed_dir))
         yield con
     finally:
         con.close()
@@ -130,7 +131,7 @@ def write_spark_views_file(settings: Settings, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as con:
-        create_parquet_views(con, spark_parquet_tables(settings.spark_warehouse_dir))
+        create_parquet_views(con, spark_parquet_tables(settings.spark_warehouse_dir, settings.spark_landed_dir))
     return path
 
 
@@ -141,7 +142,7 @@ def write_spark_views_file(settings: Settings, path: Path) -> Path:
 def validation_target(settings: Settings, target: str | None = None) -> Iterator[ValidationTarget | None]:
     """Where the GX suites validate for a dbt target: None for DuckDB (the warehouse file, as always).
 
-    postgres: the server of SCORELINK_POSTGRES_* through GX's postgres datasource (SQL runs on the server).
+    postgres: the server of SCORELINK_PG_* through GX's postgres datasource (SQL runs on the server).
     spark: a temporary DuckDB file of views over the Spark warehouse's Parquet tables. GX's Spark datasource
     would need a second Spark session in this process (local mode keeps its metastore in an embedded Derby
     database that one JVM at a time may open, the one dbt-spark uses), and it runs the suites' custom SQL
@@ -160,6 +161,6 @@ def validation_target(settings: Settings, target: str | None = None) -> Iterator
         with tempfile.TemporaryDirectory(prefix="scorelink-spark-views-") as tmp:
             path = write_spark_views_file(settings, Path(tmp) / "spark_tables.duckdb")
             yield ValidationTarget(kind="duckdb_views", duckdb_path=path,
-                                   label=f"Spark tables under {settings.spark_warehouse_dir}")
+                                   label=f"Spark tables under {settings.spark_home}")
     else:
         raise ValueError(f"unknown dbt target {target!r}")

@@ -20,8 +20,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingest.contract import default_contracts
-from orchestration.scorecards.loader import TABLES as CONFIG_TABLES
 from orchestration.settings import Settings
 from orchestration.warehouse import WarehouseResource
 
@@ -38,10 +36,10 @@ def on_target_key(key: Sequence[str], target: str) -> dg.AssetKey:
 
 
 def raw_tables() -> list[tuple[str, str]]:
-    """(schema, table) of every table the dbt sources read: raw_<source>.<entity> and config.<table>."""
-    tables = [(c.raw_schema, c.entity) for c in default_contracts().values()]
-    tables += [("config", t) for t in CONFIG_TABLES]
-    return sorted(tables)
+    """(schema, table) of every table the dbt sources read (raw_<source>.<entity>, config.<table>)."""
+    from ingest.targets import source_tables
+
+    return sorted(source_tables())
 
 
 def _raw_key(schema: str, table: str) -> dg.AssetKey:
@@ -88,8 +86,22 @@ def build_target_landing_asset(settings: Settings) -> dg.AssetsDefinition | None
 
 
 def land(settings: Settings, warehouse_path: Path, tables: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Copy the tables to the target with ingest.targets.land_raw_tables; rows per (schema, table)."""
+    """Copy the tables to the target with ingest.targets.land_raw_tables; rows per (schema, table).
+
+    Every table must be there: a source table missing from the DuckDB warehouse fails the step (dbt would
+    otherwise build on whatever an earlier run left on the target).
+    """
     from ingest.targets import land_raw_tables
 
-    result = land_raw_tables(warehouse_path, settings.dbt_target, tables=tables)
-    return {tuple(k.split(".", 1)) if isinstance(k, str) else tuple(k): int(v) for k, v in dict(result).items()}
+    target = settings.dbt_target
+    report = land_raw_tables(
+        warehouse_path,
+        target,
+        postgres_dsn=settings.postgres.dsn() if target == "postgres" else None,
+        spark_location=settings.spark_landed_dir if target == "spark" else None,
+        tables=tables,
+    )
+    if report.missing:
+        names = ", ".join(f"{s}.{t}" for s, t in report.missing)
+        raise dg.Failure(description=f"cannot land on {target}: not in the DuckDB warehouse {warehouse_path}: {names}")
+    return {(t.schema, t.table): t.rows for t in report.landed}

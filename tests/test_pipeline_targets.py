@@ -38,11 +38,11 @@ def _use_postgres(monkeypatch: pytest.MonkeyPatch, dsn: str, home: Path) -> Sett
     parts = _dsn_parts(dsn)
     monkeypatch.setenv("SCORELINK_HOME", str(home))
     monkeypatch.setenv("SCORELINK_DBT_TARGET", "postgres")
-    monkeypatch.setenv("SCORELINK_POSTGRES_HOST", parts["host"])
-    monkeypatch.setenv("SCORELINK_POSTGRES_PORT", parts["port"])
-    monkeypatch.setenv("SCORELINK_POSTGRES_USER", parts["user"])
-    monkeypatch.setenv("SCORELINK_POSTGRES_DBNAME", parts["dbname"])
-    monkeypatch.setenv("SCORELINK_POSTGRES_SSLMODE", "disable")
+    monkeypatch.setenv("SCORELINK_PG_HOST", parts["host"])
+    monkeypatch.setenv("SCORELINK_PG_PORT", parts["port"])
+    monkeypatch.setenv("SCORELINK_PG_USER", parts["user"])
+    monkeypatch.setenv("SCORELINK_PG_DBNAME", parts["dbname"])
+    monkeypatch.setenv("SCORELINK_PG_SSLMODE", "disable")
     get_settings.cache_clear()
     return get_settings()
 
@@ -106,13 +106,13 @@ def test_duckdb_stays_the_default_target(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(("env", "message"), [
     ({"SCORELINK_DBT_TARGET": "oracle"}, "SCORELINK_DBT_TARGET: Input should be 'duckdb', 'postgres' or 'spark'"),
-    ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_POSTGRES_PORT": "five"}, "SCORELINK_POSTGRES_PORT: "),
-    ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_POSTGRES_PORT": "70000"}, "SCORELINK_POSTGRES_PORT: "),
-    ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_POSTGRES_SCHEMA": "Marts-1"}, "SCORELINK_POSTGRES_SCHEMA: "),
-    ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_POSTGRES_SSLMODE": "maybe"}, "SCORELINK_POSTGRES_SSLMODE: "),
-    ({"SCORELINK_DBT_TARGET": "spark", "SCORELINK_SPARK_METHOD": "thrift"},
-     "SCORELINK_SPARK_HOST is required with SCORELINK_SPARK_METHOD=thrift"),
-    ({"SCORELINK_DBT_TARGET": "spark", "SCORELINK_SPARK_METHOD": "odbc"}, "SCORELINK_SPARK_METHOD: "),
+    ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_PG_PORT": "five"}, "SCORELINK_PG_PORT: "),
+    ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_PG_PORT": "70000"}, "SCORELINK_PG_PORT: "),
+    ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_PG_SCHEMA": "Marts-1"}, "SCORELINK_PG_SCHEMA: "),
+    ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_PG_SSLMODE": "maybe"}, "SCORELINK_PG_SSLMODE: "),
+    ({"SCORELINK_DBT_TARGET": "spark", "SCORELINK_SPARK_MASTER": "localhost"}, "SCORELINK_SPARK_MASTER: "),
+    ({"SCORELINK_DBT_TARGET": "spark", "SCORELINK_SPARK_SHUFFLE_PARTITIONS": "0"},
+     "SCORELINK_SPARK_SHUFFLE_PARTITIONS: "),
 ])
 def test_invalid_target_settings_fail_at_load_naming_the_variable(monkeypatch, env, message):
     for key, value in env.items():
@@ -125,10 +125,10 @@ def test_invalid_target_settings_fail_at_load_naming_the_variable(monkeypatch, e
 def test_target_settings_reach_dbt_through_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SCORELINK_HOME", str(tmp_path))
     monkeypatch.setenv("SCORELINK_DBT_TARGET", "postgres")
-    monkeypatch.setenv("SCORELINK_POSTGRES_HOST", "db.example.com")
-    monkeypatch.setenv("SCORELINK_POSTGRES_PASSWORD", "p@ss word")
-    monkeypatch.delenv("SCORELINK_POSTGRES_PORT", raising=False)
-    monkeypatch.delenv("SCORELINK_POSTGRES_DBNAME", raising=False)
+    monkeypatch.setenv("SCORELINK_PG_HOST", "db.example.com")
+    monkeypatch.setenv("SCORELINK_PG_PASSWORD", "p@ss word")
+    monkeypatch.delenv("SCORELINK_PG_PORT", raising=False)
+    monkeypatch.delenv("SCORELINK_PG_DBNAME", raising=False)
     for name in ("SCORELINK_WAREHOUSE", "SCORELINK_LANDING", "DAGSTER_HOME"):
         monkeypatch.delenv(name, raising=False)
     settings = get_settings()
@@ -136,9 +136,9 @@ def test_target_settings_reach_dbt_through_the_environment(monkeypatch, tmp_path
     import os
 
     # defaults are exported too, so the dbt profile and ScoreLink cannot disagree
-    assert os.environ["SCORELINK_POSTGRES_PORT"] == "5432"
-    assert os.environ["SCORELINK_POSTGRES_DBNAME"] == "scorelink"
-    assert os.environ["SCORELINK_POSTGRES_PASSWORD"] == "p@ss word"
+    assert os.environ["SCORELINK_PG_PORT"] == "5432"
+    assert os.environ["SCORELINK_PG_DBNAME"] == "scorelink"
+    assert os.environ["SCORELINK_PG_PASSWORD"] == "p@ss word"
     assert "p@ss word" not in repr(settings.postgres)  # a secret, never printed
     url = settings.postgres.sqlalchemy_url("marts")
     import sqlalchemy as sa
@@ -327,10 +327,10 @@ def test_spark_target_reads_and_validates_the_parquet_tables(monkeypatch, tmp_pa
         con.execute(MART)
         con.execute("create schema staging; create table staging.stg_erp__sales_orders as select * from (values "
                     "('O1', timestamp '2024-01-03 09:00'), ('O3', timestamp '2024-03-03 09:00')) t(order_id, ordered_at)")
-    _spark_warehouse(tmp_path / "spark-warehouse", marts)
+    _spark_warehouse(tmp_path / "spark" / "warehouse", marts)
     monkeypatch.setenv("SCORELINK_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SCORELINK_DBT_TARGET", "spark")
-    monkeypatch.setenv("SCORELINK_SPARK_WAREHOUSE_DIR", str(tmp_path / "spark-warehouse"))
+    monkeypatch.setenv("SCORELINK_SPARK_HOME", str(tmp_path / "spark"))
     settings = get_settings()
 
     with duckdb.connect(str(marts)) as con:
