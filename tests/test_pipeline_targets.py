@@ -7,6 +7,12 @@ is the orchestration side: where the gates validate, where publish reads, what t
 """
 
 import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -349,3 +355,69 @@ def test_spark_target_reads_and_validates_the_parquet_tables(monkeypatch, tmp_pa
         result = run_suite(SUITES["inputs_sales_order_periods"], warehouse, "gap", docs_dir=False, target=where)
     [gap] = result.failed_critical
     assert gap.examples == [{"missing_month": "2024-02-01"}]
+
+
+# ------------------------------------------------------------------- the whole pipeline on PostgreSQL
+
+EMPLOYEES, MONTHS, SEED = 30, 3, 11
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run_cli(home: Path, landing: Path, target_env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
+    """`scorelink run` (the job through execute_in_process) in a fresh process, then `scorelink status --json`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SCORELINK_PG_", "SCORELINK_SPARK_"))
+           and k not in ("SCORELINK_DBT_TARGET", "SCORELINK_WAREHOUSE", "SCORELINK_LANDING")}
+    env |= {"SCORELINK_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "COLUMNS": "250", **target_env}
+    run = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing)], cwd=REPO,
+                         env=env, capture_output=True, text=True, timeout=1800)
+    status = subprocess.run([sys.executable, "-m", "orchestration.cli", "status", "--json"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    return run, json.loads(status.stdout)
+
+
+def _new_database(server_dsn: str) -> dict[str, str]:
+    """A fresh database on the test server, as SCORELINK_PG_* variables."""
+    name = f"pipeline_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(server_dsn)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'create database "{name}"')
+    finally:
+        admin.close()
+    parts = _dsn_parts(server_dsn)
+    return {"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_PG_HOST": parts["host"], "SCORELINK_PG_PORT": parts["port"],
+            "SCORELINK_PG_USER": parts["user"], "SCORELINK_PG_DBNAME": name, "SCORELINK_PG_SSLMODE": "disable"}
+
+
+@pytest.fixture(scope="module")
+def company_landing(tmp_path_factory) -> Path:
+    from ingest.simulator import simulate
+
+    return simulate(tmp_path_factory.mktemp("company"), employees=EMPLOYEES, months=MONTHS, seed=SEED).landing_dir
+
+
+@pytest.mark.slow
+def test_a_failing_blocking_suite_on_postgres_stops_publication(company_landing, postgres_server_dsn, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(company_landing, landing)
+    orders = landing / "erp" / "sales_orders" / "sales_orders_2024-01.csv"
+    lines = orders.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    fields = lines[1].split(",")
+    fields[header.index("salesperson_id")] = "E99999"  # nobody of that id exists
+    lines[1] = ",".join(fields)
+    orders.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    home = tmp_path / "home"
+    run, status = _run_cli(home, landing, _new_database(postgres_server_dsn))
+    assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-4000:]
+    out = " ".join(run.stdout.split())
+    # the suite ran on the copy in PostgreSQL (the landed asset), and failed there
+    assert "check postgres/raw/erp/sales_orders:source_raw_erp__sales_orders failed" in out
+    gate = next(g for g in status["gates"] if g["gate"] == "gx:source_raw_erp__sales_orders")
+    assert not gate["passed"]
+    assert fields[0] in json.dumps(gate["failures"])
+    assert status["published"] == []
+    assert not (home / "published" / "serving.duckdb").exists()
