@@ -161,6 +161,7 @@ def validation_target(settings: Settings, target: str | None = None) -> Iterator
         with tempfile.TemporaryDirectory(prefix="scorelink-spark-views-") as tmp:
             path = write_spark_views_file(settings, Path(tmp) / "spark_tables.duckdb")
             yield ValidationTarget(kind="duckdb_views", duckdb_path=path,
-                                   label=f"Spark tables under {settings.spark_home}")
+                                   label=f"the Parquet tables under {settings.spark_home} (a Spark view has no "
+                                   "files to read: validate only tables)")
     else:
         raise ValueError(f"unknown dbt target {target!r}")
