@@ -8,6 +8,7 @@ is the orchestration side: where the gates validate, where publish reads, what t
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -391,11 +392,75 @@ def _new_database(server_dsn: str) -> dict[str, str]:
             "SCORELINK_PG_USER": parts["user"], "SCORELINK_PG_DBNAME": name, "SCORELINK_PG_SSLMODE": "disable"}
 
 
+def _serving(home: Path, table: str) -> tuple[list[str], list[tuple]]:
+    con = duckdb.connect(str(home / "published" / "serving.duckdb"), read_only=True)
+    try:
+        cur = con.execute(f"select * from published.{table} order by period, version, employee_id")
+        return [d[0] for d in cur.description], cur.fetchall()
+    finally:
+        con.close()
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b  # text, integers, and decimal(18, 2) money: exactly, to the cent
+
+
 @pytest.fixture(scope="module")
 def company_landing(tmp_path_factory) -> Path:
     from ingest.simulator import simulate
 
     return simulate(tmp_path_factory.mktemp("company"), employees=EMPLOYEES, months=MONTHS, seed=SEED).landing_dir
+
+
+@pytest.fixture(scope="module")
+def duckdb_run(company_landing, tmp_path_factory):
+    home = tmp_path_factory.mktemp("home_duckdb")
+    run, status = _run_cli(home, company_landing, {})
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return home, status
+
+
+@pytest.mark.slow
+def test_postgres_pipeline_publishes_the_same_scores_as_duckdb(company_landing, duckdb_run, postgres_server_dsn,
+                                                               tmp_path):
+    duck_home, duck_status = duckdb_run
+    pg_env = _new_database(postgres_server_dsn)
+    pg_home = tmp_path / "home_postgres"
+    run, status = _run_cli(pg_home, company_landing, pg_env)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+
+    # the models are on the server, not in the DuckDB warehouse; the gates ran there and passed
+    con = psycopg2.connect(postgres_server_dsn.replace(f"dbname={_dsn_parts(postgres_server_dsn)['dbname']}",
+                                                       f"dbname={pg_env['SCORELINK_PG_DBNAME']}"))
+    try:
+        with con.cursor() as cur:
+            cur.execute("select count(*) from marts.fct_role_scores")
+            assert cur.fetchone()[0] > 0
+            cur.execute("select count(*) from raw_erp.sales_orders")
+            landed_orders = cur.fetchone()[0]
+    finally:
+        con.close()
+    assert not any(t["schema"] == "marts" for t in status["tables"])
+    assert landed_orders == next(t["rows"] for t in status["tables"]
+                                 if (t["schema"], t["table"]) == ("raw_erp", "sales_orders"))
+    gx = [g for g in status["gates"] if g["gate"].startswith("gx:")]
+    assert len(gx) == len(SUITES) and all(g["passed"] for g in gx), [g for g in gx if not g["passed"]]
+
+    # the same published periods, and the same rows with the same values
+    assert [(p["period"], p["rows"]) for p in status["published"]] == [
+        (p["period"], p["rows"]) for p in duck_status["published"]]
+    assert len(status["published"]) == MONTHS
+    for table in ("role_scores", "sales_rep_scores"):
+        columns, expected = _serving(duck_home, table)
+        pg_columns, actual = _serving(pg_home, table)
+        assert pg_columns == columns
+        assert len(actual) == len(expected) > 0
+        for want, got in zip(expected, actual, strict=True):
+            different = [c for c, a, b in zip(columns, want, got, strict=True) if not _same_value(a, b)]
+            assert not different, (table, want[:4], {c: (want[columns.index(c)], got[columns.index(c)])
+                                                     for c in different})
 
 
 @pytest.mark.slow
