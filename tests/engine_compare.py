@@ -1,7 +1,7 @@
 """Read the mart tables of a dbt build back from DuckDB, PostgreSQL or Spark and compare them across engines.
 
 Used by tests/test_engines.py. Rows are compared as sets of tuples (sorted), column by column by name:
-numbers within 1e-9 (money therefore to the cent and beyond, ratios to 1e-9), everything else exactly.
+money (columns *_base) to the cent, every other number within 1e-9, everything else exactly.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from pathlib import Path
 
 import duckdb
 
-TOLERANCE = Decimal("1e-9")
+TOLERANCE = Decimal("1e-9")  # ratios, scores, quantities
+MONEY_TOLERANCE = Decimal("0.005")  # money (columns *_base): the same to the cent
+
+
+def tolerance(column: str) -> Decimal:
+    return MONEY_TOLERANCE if column.endswith("_base") else TOLERANCE
 
 Table = tuple[list[str], list[tuple]]
 
@@ -117,11 +122,12 @@ def differences(expected: Table, actual: Table, label: str, limit: int = 10) -> 
     for row_e, row_a in zip(norm_e, norm_a, strict=True):
         for name, v_e, v_a in zip(names, row_e, row_a, strict=True):
             if isinstance(v_e, Decimal) and isinstance(v_a, Decimal):
-                same = abs(v_e - v_a) <= TOLERANCE
+                same = abs(v_e - v_a) <= tolerance(name)
             else:
                 same = v_e == v_a
             if not same:
-                problems.append(f"{label}.{name}: expected {v_e!r}, found {v_a!r} (row {dict(zip(names, row_e))})")
+                row = dict(zip(names, row_e, strict=True))
+                problems.append(f"{label}.{name}: expected {v_e!r}, found {v_a!r} (row {row})")
                 break
         if len(problems) >= limit:
             break
