@@ -176,6 +176,11 @@ def test_postgres_graph_lands_raw_tables_between_ingest_and_dbt_and_gates_the_co
     assert checks["source_raw_erp__sales_orders"] == dg.AssetKey(["postgres", "raw", "erp", "sales_orders"])
     assert checks["inputs_sales_order_periods"] == dg.AssetKey(["staging", "stg_erp__sales_orders"])
     assert on_target_key(["raw", "hr", "employees"], "duckdb") == dg.AssetKey(["raw", "hr", "employees"])
+    # dbt's sources are the landed copies, so the staging models hang below the landing step
+    from orchestration.dbt_assets import ScoreLinkTranslator
+
+    source = {"resource_type": "source", "source_name": "erp", "name": "sales_orders"}
+    assert ScoreLinkTranslator().get_asset_key(source) == dg.AssetKey(["postgres", "raw", "erp", "sales_orders"])
 
 
 # ---------------------------------------------------------------------------------- gates on PostgreSQL
