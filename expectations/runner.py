@@ -19,6 +19,12 @@ critical expectation fails (or errors); failing warnings are reported and keep t
 
 Every run appends one row per expectation to quality.validation_results in the warehouse (written after GX
 has released the file) and updates the GX Data Docs site ($SCORELINK_HOME/reports/data_docs by default).
+
+Where the table is validated: by default in the DuckDB warehouse file. When dbt builds on another engine, a
+ValidationTarget says where its tables are: PostgreSQL (a GX postgres datasource over a SQLAlchemy URL whose
+search_path is the table's schema) or a DuckDB file of views over Spark's Parquet tables (the same DuckDB
+datasource as the default). The results are still recorded in the DuckDB warehouse. Custom SQL in the
+suites (UnexpectedRowsExpectation) is written to run on DuckDB and PostgreSQL alike.
 Great Expectations is imported inside the functions that need it (about 2 s at import).
 """
 
@@ -31,6 +37,8 @@ import re
 import shutil
 import string
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -93,7 +101,8 @@ class ExpectationSpec(BaseModel):
         if value in _REGEX_TYPES:
             raise ValueError(
                 f"{value} does not work on the DuckDB dialect; use UnexpectedRowsExpectation "
-                "with regexp_full_match(column, 'pattern') instead"
+                "with column ~ '^pattern$' instead (a full match on DuckDB and PostgreSQL alike; "
+                "regexp_full_match(column, 'pattern') works on DuckDB only)"
             )
         return value
 
@@ -127,6 +136,11 @@ class ExpectationSpec(BaseModel):
                     )
                 )
             bare = _SQL_QUOTED_OR_COMMENT.sub(" ", query)
+            if _SQL_JOIN.search(bare) and len(_BATCH_ALIASED.findall(bare)) < bare.count("{batch}"):
+                raise ValueError(
+                    "unexpected_rows_query has a JOIN, so GX substitutes {batch} as a bare subquery: "
+                    "alias every {batch} (from {batch} as t); PostgreSQL refuses a subquery without an alias"
+                )
             if not _SQL_JOIN.search(bare) and _BATCH_ALIASED.search(bare):
                 raise ValueError(
                     "unexpected_rows_query aliases {batch} but has no JOIN: GX then substitutes "
@@ -271,6 +285,45 @@ def build_expectation(spec: ExpectationSpec, index: int = 0) -> Any:
 # ---------------------------------------------------------------------------------------------- running
 
 
+@dataclass(frozen=True)
+class ValidationTarget:
+    """The warehouse holding the suites' tables when it is not the DuckDB warehouse file.
+
+    kind postgres: sqlalchemy_url builds a SQLAlchemy URL for a search_path (the validated table's schema).
+    kind duckdb_views: duckdb_path is a DuckDB file (views over Spark's Parquet tables), opened read-only.
+    """
+
+    kind: Literal["postgres", "duckdb_views"]
+    label: str  # where, for messages: "PostgreSQL scorelink at 127.0.0.1:5432", "Spark tables in /..."
+    sqlalchemy_url: Any = None  # Callable[[str | None], str] for postgres
+    duckdb_path: Path | None = None
+
+
+@contextmanager
+def _target_datasource(context: Any, warehouse_path: Path, schema: str,
+                       target: ValidationTarget | None) -> Iterator[Any]:
+    """A GX SQL datasource over the table's warehouse; every connection and engine is closed on exit."""
+    from expectations.duckdb_compat import duckdb_datasource
+
+    if target is None:
+        with duckdb_datasource(context, "warehouse", warehouse_path, schema) as datasource:
+            yield datasource
+    elif target.kind == "duckdb_views":
+        with duckdb_datasource(context, "warehouse", target.duckdb_path, schema, read_only=True) as datasource:
+            yield datasource
+    elif target.kind == "postgres":
+        datasource = context.data_sources.add_postgres(name="warehouse", connection_string=target.sqlalchemy_url(schema))
+        try:
+            yield datasource
+        finally:  # GX has no close step: dispose its two engines, or the server keeps the sessions
+            if datasource._execution_engine is not None:
+                datasource._execution_engine.close()
+            if datasource._engine is not None:
+                datasource._engine.dispose()
+    else:
+        raise ValueError(f"unknown validation target kind {target.kind!r}")
+
+
 def default_docs_dir() -> Path:
     home = os.environ.get("SCORELINK_HOME")
     base = Path(home) if home else EXPECTATIONS_DIR.parent / "output"
@@ -325,16 +378,16 @@ def run_suite(
     *,
     docs_dir: str | Path | None | Literal[False] = None,
     record: bool = True,
+    target: ValidationTarget | None = None,
 ) -> SuiteResult:
     """Validate one suite over the warehouse (SQL in DuckDB), record the results, return them.
 
     docs_dir: Data Docs folder (default $SCORELINK_HOME/reports/data_docs); False builds no Data Docs.
     record: append the results to quality.validation_results (after GX has released the file).
+    target: validate the table there instead of in the warehouse file (dbt target postgres or spark).
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
-
-    from expectations.duckdb_compat import duckdb_datasource
 
     warehouse_path = Path(warehouse_path).resolve()
     if not warehouse_path.exists():
@@ -351,10 +404,10 @@ def run_suite(
     missing_table: str | None = None
     docs_index: str | None = None
 
-    with duckdb_datasource(context, "warehouse", warehouse_path, spec.schema_name) as datasource:
+    with _target_datasource(context, warehouse_path, spec.schema_name, target) as datasource:
         engine = datasource.get_execution_engine()
         if not _table_exists(engine, spec):
-            missing_table = f"table {spec.table} does not exist in {warehouse_path}"
+            missing_table = f"table {spec.table} does not exist in {target.label if target else warehouse_path}"
         else:
             # The schema is the datasource search_path (duckdb_compat); TableAsset.schema_name is deprecated.
             asset = datasource.add_table_asset(name=spec.table, table_name=spec.table_name)
@@ -455,6 +508,7 @@ def validate(
     *,
     docs_dir: str | Path | None | Literal[False] = None,
     record: bool = True,
+    target: ValidationTarget | None = None,
 ) -> list[SuiteResult]:
     """Run one suite by name, or all suites (`scorelink validate [--suite NAME]`)."""
     suites = default_suites()
@@ -464,7 +518,7 @@ def validate(
             raise KeyError(f"no suite named '{suite_name}'; suites: {', '.join(s.suite for s in suites)}")
         suites = chosen
     run_id = run_id or "validate-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return [run_suite(s, warehouse_path, run_id, docs_dir=docs_dir, record=record) for s in suites]
+    return [run_suite(s, warehouse_path, run_id, docs_dir=docs_dir, record=record, target=target) for s in suites]
 
 
 def _table_exists(engine: Any, spec: SuiteSpec) -> bool:

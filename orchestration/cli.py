@@ -207,9 +207,11 @@ def validate(
     if not warehouse.exists():
         console.print(f"[red]No warehouse at {warehouse}[/]: run `scorelink demo` or `scorelink run` first.")
         raise typer.Exit(2)
+    from orchestration.target_io import validation_target
+
     try:
-        with console.status("Validating"):
-            results = run_suites(suite, warehouse)
+        with console.status("Validating"), validation_target(get_settings()) as target:
+            results = run_suites(suite, warehouse, target=target)  # on the dbt target's tables
     except KeyError as exc:
         console.print(f"[red]{exc.args[0]}[/]")
         raise typer.Exit(2) from exc

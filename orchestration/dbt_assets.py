@@ -25,6 +25,7 @@ from ingest.landing import read_manifest
 from orchestration.alerts_config import load_alerts_config
 from orchestration.ingest_assets import LandingResource
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, get_settings
+from orchestration.targets_assets import on_target_key
 
 
 class ScoreLinkTranslator(DagsterDbtTranslator):
@@ -32,7 +33,9 @@ class ScoreLinkTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]])
+            # On postgres/spark the source is the landed copy (<target>/raw/...), see targets_assets.
+            return on_target_key(["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]],
+                                 get_settings().dbt_target)
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

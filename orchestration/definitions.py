@@ -13,6 +13,7 @@ from orchestration.quality_checks import build_quality_checks
 from orchestration.scorecards.assets import build_scorecard_asset
 from orchestration.sensors import landing_files_sensor
 from orchestration.settings import DBT_EXECUTABLE, get_settings
+from orchestration.targets_assets import build_target_landing_asset
 from orchestration.warehouse import WarehouseResource
 
 # Runs that write the warehouse carry this tag; the instance's run queue (dagster.yaml) lets one at a time.
@@ -23,6 +24,8 @@ settings.export_env()
 
 ingest_assets, ingest_checks = build_all_ingest()
 dbt_models = build_dbt_assets()
+# dbt target postgres or spark: the raw and config tables are copied there after ingest, before dbt.
+target_landing = build_target_landing_asset(settings)
 # Blocking checks: row reconciliation per landing entity, and one Great Expectations suite per check.
 blocking_checks = [*ingest_checks, *build_quality_checks()]
 published_scores = build_published_scores_asset(
@@ -65,8 +68,8 @@ period_close_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores, published_period_close,
-            build_published_alerts_asset()],
+    assets=[*ingest_assets, build_scorecard_asset(), *filter(None, [target_landing]), dbt_models, published_scores,
+            published_period_close, build_published_alerts_asset()],
     asset_checks=blocking_checks,
     jobs=[pipeline_job, period_close_job],
     schedules=[nightly_schedule, period_close_schedule],

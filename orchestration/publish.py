@@ -25,12 +25,16 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+# Runs a portable SELECT on the dbt target and returns its rows (orchestration.target_io.read_mart).
+MartReader = Callable[[str, Sequence[Any]], pa.Table]
 
 DATA_WINDOW = "intermediate.int_data_window"
 
@@ -523,12 +527,17 @@ def publish_period(con: duckdb.DuckDBPyConnection, period: str, run_id: str, *, 
 
 def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str] | None = None, *,
                    reason: str | None = None, published_by: str = "pipeline",
-                   check_gates: bool = True) -> list[PeriodPublication]:
+                   check_gates: bool = True, read_mart: MartReader | None = None) -> list[PeriodPublication]:
     """Close periods (default: every closed period) in one transaction; see publish_period.
 
     Refuses a period the data has not closed yet, and (check_gates) any period while the latest run of a blocking
-    suite failed; the gate results are recorded with each new version.
+    suite failed; the gate results are recorded with each new version. read_mart: with another dbt target than
+    DuckDB, reads the marts there; they are first copied into this warehouse (orchestration.target_io.mirror_marts).
     """
+    if read_mart is not None:
+        from orchestration.target_io import mirror_marts
+
+        mirror_marts(con, read_mart)
     con.execute("begin transaction")
     try:
         ensure_store(con)

@@ -23,6 +23,7 @@ import dagster as dg
 from orchestration.period_close import POSTGRES_DSN_ENV
 from orchestration.publish import PUBLISHED_TABLES, PublishError, period_status, publish_scores, write_serving_copies
 from orchestration.settings import get_settings
+from orchestration.target_io import mart_reader, mirror_marts
 from orchestration.warehouse import WarehouseResource
 
 # Every mart a published table snapshots (marts.<model> -> asset key ["marts", "<model>"]).
@@ -50,6 +51,10 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
     )
     def published_score_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:
+            reader = mart_reader(get_settings())
+            if reader is not None:  # dbt built the marts on PostgreSQL or Spark: copy them here first
+                mirrored = mirror_marts(con, reader)
+                context.log.info(f"copied {len(mirrored)} tables from the {get_settings().dbt_target} target")
             new = [r["period"] for r in period_status(con, context.run.run_id) if r["state"] == "unpublished"]
             published = publish_scores(con, context.run.run_id, new, published_by="pipeline") if new else []
             states = period_status(con, context.run.run_id)

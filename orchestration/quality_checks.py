@@ -6,7 +6,10 @@ metadata. A failed blocking check stops every downstream asset of the same run, 
 (publication is its own step, after the dbt step, so the block reaches it).
 
 The suites are read when the code location loads (YAML only); Great Expectations is imported when a check
-runs. Add them with `Definitions(asset_checks=[..., *build_quality_checks()])`.
+runs. On a dbt target other than DuckDB (SCORELINK_DBT_TARGET), each suite validates its table on the target
+(orchestration.target_io.validation_target): a raw table's suite attaches to the landed copy's asset
+(<target>/raw/...), a model's suite to the model, and the results are recorded in the DuckDB warehouse.
+Add them with `Definitions(asset_checks=[..., *build_quality_checks()])`.
 
 No `from __future__ import annotations`: Dagster reads the check's parameter annotations at definition time.
 """
@@ -17,17 +20,25 @@ from typing import Any
 import dagster as dg
 
 from expectations.runner import EXPECTATIONS_DIR, SuiteResult, SuiteSpec, default_suites, run_suite
+from orchestration.settings import get_settings
+from orchestration.target_io import validation_target
+from orchestration.targets_assets import on_target_key
 from orchestration.warehouse import WarehouseResource
 
 MAX_LISTED_FAILURES = 20
 
 
-def build_quality_checks(suites: list[SuiteSpec] | None = None) -> list[dg.AssetChecksDefinition]:
-    """One blocking asset check per suite (default: every suite file under expectations/)."""
-    return [build_quality_check(spec) for spec in (default_suites() if suites is None else suites)]
+def build_quality_checks(suites: list[SuiteSpec] | None = None,
+                         target: str | None = None) -> list[dg.AssetChecksDefinition]:
+    """One blocking asset check per suite (default: every suite file under expectations/).
+
+    target: the dbt target whose tables are validated (default: the configured SCORELINK_DBT_TARGET).
+    """
+    target = target or get_settings().dbt_target
+    return [build_quality_check(spec, target) for spec in (default_suites() if suites is None else suites)]
 
 
-def build_quality_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
+def build_quality_check(spec: SuiteSpec, target: str = "duckdb") -> dg.AssetChecksDefinition:
     source = spec.source_file
     try:
         source_label = str(source.relative_to(EXPECTATIONS_DIR.parent)) if source else None
@@ -35,12 +46,12 @@ def build_quality_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
         source_label = str(source)
 
     @dg.asset_check(
-        asset=dg.AssetKey(spec.asset_key),
+        asset=on_target_key(spec.asset_key, target),
         name=spec.suite,
         description=f"Great Expectations suite {spec.suite} on {spec.table}: {spec.description.strip()}",
         blocking=True,
         # Tables the suite's SQL also reads (referential integrity): the check waits for them in a run.
-        additional_deps=[dg.AssetKey(key) for key in spec.depends_on] or None,
+        additional_deps=[on_target_key(key, target) for key in spec.depends_on] or None,
         metadata={
             "suite_file": source_label or "",
             "table": spec.table,
@@ -51,7 +62,8 @@ def build_quality_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
     def _quality_check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
-        result = run_suite(spec, warehouse.path, run_id=context.run.run_id)
+        with validation_target(get_settings(), target) as where:
+            result = run_suite(spec, warehouse.path, run_id=context.run.run_id, target=where)
         for failure in result.failed_critical + result.failed_warnings:
             log = context.log.error if failure.severity == "critical" else context.log.warning
             log(

@@ -21,6 +21,7 @@ def collect_status(settings: Settings) -> dict[str, Any]:
     status: dict[str, Any] = {
         "status_schema_version": STATUS_SCHEMA_VERSION,
         "home": str(settings.home.resolve()),
+        "dbt_target": settings.dbt_target,
         "landing": str(settings.landing_dir),
         "warehouse": {"path": str(settings.warehouse_path), "exists": settings.warehouse_path.exists(),
                       "busy": False},

@@ -12,12 +12,17 @@ from ingest.loader import load_entity
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 
-def run_dbt(warehouse: Path, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`dbt ARGS` against WAREHOUSE, with target and logs kept in WORK (never in the repository)."""
+def run_dbt(
+    warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`dbt ARGS` against WAREHOUSE, with target and logs kept in WORK (never in the repository).
+
+    env: extra environment variables (e.g. the SCORELINK_PG_* or SCORELINK_SPARK_* of another dbt target).
+    """
     cmd = [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--no-use-colors"]
-    env = {**os.environ, "SCORELINK_WAREHOUSE": str(warehouse.resolve())}
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    full_env = {**os.environ, "SCORELINK_WAREHOUSE": str(warehouse.resolve()), **(env or {})}
+    return subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=1800, check=False)
 
 
 def load_simulated_company(work: Path, employees: int, months: int, seed: int) -> Path:

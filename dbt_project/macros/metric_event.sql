@@ -62,22 +62,17 @@
         case
             when {{ formula }} = 'sum' then {{ numerator }}
             when {{ formula }} = 'ratio' then
-                case when {{ denominator }} <> 0 then
-                    cast({{ numerator }} as {{ type_precise_numeric() }}) / cast({{ denominator }} as {{ type_precise_numeric() }})
-                end
+                case when {{ denominator }} <> 0 then {{ divide(numerator, denominator) }} end
             when {{ formula }} = 'complement' then
-                case when {{ denominator }} <> 0 then
-                    1 - cast({{ numerator }} as {{ type_precise_numeric() }}) / cast({{ denominator }} as {{ type_precise_numeric() }})
-                end
+                case when {{ denominator }} <> 0 then 1 - {{ divide(numerator, denominator) }} end
             when {{ formula }} = 'growth_of_sum' then
-                case when {{ prior_numerator }} > 0 then
-                    cast({{ numerator }} as {{ type_precise_numeric() }}) / cast({{ prior_numerator }} as {{ type_precise_numeric() }}) - 1
-                end
+                case when {{ prior_numerator }} > 0 then {{ divide(numerator, prior_numerator) }} - 1 end
             when {{ formula }} = 'growth_of_ratio' then
                 case when {{ denominator }} > 0 and {{ prior_denominator }} > 0 and {{ prior_numerator }} > 0 then
-                    (cast({{ numerator }} as {{ type_precise_numeric() }}) / cast({{ denominator }} as {{ type_precise_numeric() }}))
-                    / (cast({{ prior_numerator }} as {{ type_precise_numeric() }}) / cast({{ prior_denominator }} as {{ type_precise_numeric() }}))
-                    - 1
+                    {{ divide(
+                        '(' ~ numerator ~ ') * (' ~ prior_denominator ~ ')',
+                        '(' ~ denominator ~ ') * (' ~ prior_numerator ~ ')',
+                        denominator_scale=12) }} - 1
                 end
         end
     as {{ dbt.type_numeric() }})

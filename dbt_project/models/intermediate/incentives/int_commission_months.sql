@@ -72,7 +72,7 @@ measured as (
         targets.target_value as quota_base,
         case
             when targets.target_value > 0 then
-                cast(coalesce(results.value, 0) as {{ type_precise_numeric() }}) / targets.target_value
+                {{ divide('coalesce(results.value, 0)', 'targets.target_value') }}
         end as attainment,
         uplift.value as uplift_share
     from eligible

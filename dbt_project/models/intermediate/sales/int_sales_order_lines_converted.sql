@@ -75,7 +75,7 @@ final as (
         unit_cost_base,
         cast(net_amount as {{ dbt.type_numeric() }}) as net_amount,
         order_amount_base,
-        net_revenue_base,
+        cast(net_revenue_base as {{ dbt.type_numeric() }}) as net_revenue_base,
         cast(cost_base as {{ dbt.type_numeric() }}) as cost_base,
         cast(case when is_shipped then cost_base end as {{ dbt.type_numeric() }}) as shipped_cost_base,
         cast(case when is_shipped then net_revenue_base - cost_base end as {{ dbt.type_numeric() }}) as gross_margin_base,

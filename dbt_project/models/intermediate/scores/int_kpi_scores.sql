@@ -104,8 +104,8 @@ attained as (
         case
             when actual is null or target is null or target <= 0 then null
             when direction = 'lower_is_better' then
-                2 - cast(actual as {{ type_precise_numeric() }}) / cast(target as {{ type_precise_numeric() }})
-            else cast(actual as {{ type_precise_numeric() }}) / cast(target as {{ type_precise_numeric() }})
+                2 - {{ divide('actual', 'target') }}
+            else {{ divide('actual', 'target') }}
         end as attainment
     from valued
 

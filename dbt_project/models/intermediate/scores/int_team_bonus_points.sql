@@ -172,7 +172,7 @@ earned as (
         team_attainment.team_target,
         case
             when team_attainment.team_target > 0 then
-                cast(team_attainment.team_result as {{ type_precise_numeric() }}) / team_attainment.team_target
+                {{ divide('team_attainment.team_result', 'team_attainment.team_target') }}
         end as team_attainment,
         eligible.threshold,
         eligible.bonus_points

@@ -153,8 +153,9 @@ computed as (
         case
             when final_score is null then 0
             when final_score <= 0 then 0
-            when final_score / 100.0 > bonus_score_cap then bonus_score_cap
-            else final_score / 100.0
+            -- x 0.01, not / 100.0: an exact decimal on every engine (DuckDB divides decimals as doubles)
+            when final_score * 0.01 > bonus_score_cap then bonus_score_cap
+            else final_score * 0.01
         end as bonus_factor
     from joined
 
@@ -184,12 +185,12 @@ final as (
         cast(rules_checked as {{ dbt.type_bigint() }}) as rules_checked,
         cast(rules_breached as {{ dbt.type_bigint() }}) as rules_breached,
         cast(deduct_pct as {{ dbt.type_numeric() }}) as deduction_pct,
-        cast(coalesce(bonus_target_base, 0) * bonus_factor * deduct_pct / 100.0 as {{ dbt.type_numeric() }})
+        cast(coalesce(bonus_target_base, 0) * bonus_factor * deduct_pct * 0.01 as {{ dbt.type_numeric() }})
             as deduction_base,
-        cast(coalesce(bonus_target_base, 0) * bonus_factor * (1 - deduct_pct / 100.0) as {{ dbt.type_numeric() }})
+        cast(coalesce(bonus_target_base, 0) * bonus_factor * (1 - deduct_pct * 0.01) as {{ dbt.type_numeric() }})
             as net_bonus_base,
         cast(
-            commission_base + coalesce(bonus_target_base, 0) * bonus_factor * (1 - deduct_pct / 100.0)
+            commission_base + coalesce(bonus_target_base, 0) * bonus_factor * (1 - deduct_pct * 0.01)
         as {{ dbt.type_numeric() }}) as total_incentive_base,
         -- booleans
         blocking_rules is null as is_promotion_eligible,

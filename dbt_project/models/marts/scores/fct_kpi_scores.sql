@@ -66,8 +66,7 @@ weighted as (
         periods.role_days,
         case
             when counted.is_counted and segments.counted_weight > 0 and periods.scored_days > 0 then
-                cast(counted.segment_days as {{ type_precise_numeric() }}) / periods.scored_days
-                * counted.weight / segments.counted_weight
+                {{ divide('counted.segment_days * counted.weight', 'periods.scored_days * segments.counted_weight') }}
             else 0
         end as weight_share
     from counted

@@ -70,15 +70,13 @@ own_scores as (
         sum(case when counted_weight > 0 then segment_days else 0 end) as scored_days,
         sum(
             case when counted_weight > 0 then
-                cast(segment_days * cast(weighted_points as {{ type_precise_numeric() }}) / counted_weight
-                    as {{ type_precise_numeric() }})
+                {{ divide('segment_days * weighted_points', 'counted_weight') }}
             else 0 end
         ) as day_points,
         {%- for p in perspectives %}
         sum(
             case when counted_weight > 0 then
-                cast(segment_days * cast({{ p }}_points as {{ type_precise_numeric() }}) / counted_weight
-                    as {{ type_precise_numeric() }})
+                {{ divide('segment_days * ' ~ p ~ '_points', 'counted_weight') }}
             else 0 end
         ) as {{ p }}_day_points,
         {%- endfor %}
@@ -121,11 +119,11 @@ own as (
         own_scores.kpis_scored,
         own_scores.kpis_total,
         case when own_scores.scored_days > 0 then
-            cast(own_scores.day_points / own_scores.scored_days as {{ type_precise_numeric() }})
+            {{ divide('own_scores.day_points', 'own_scores.scored_days') }}
         end as own_kpi_score,
         {%- for p in perspectives %}
         case when own_scores.scored_days > 0 then
-            cast(own_scores.{{ p }}_day_points / own_scores.scored_days as {{ type_precise_numeric() }})
+            {{ divide('own_scores.' ~ p ~ '_day_points', 'own_scores.scored_days') }}
         end as {{ p }}_score,
         {%- endfor %}
         versions.mentor_share_pct
@@ -164,8 +162,8 @@ mentee_scores as (
         mentorships.period_type,
         mentorships.period_start,
         count(*) as mentee_count,
-        cast(sum(mentorships.mentored_days * own.own_kpi_score) / sum(mentorships.mentored_days)
-            as {{ type_precise_numeric() }}) as mentee_score
+        {{ divide('sum(mentorships.mentored_days * own.own_kpi_score)', 'sum(mentorships.mentored_days)') }}
+            as mentee_score
     from mentorships
     inner join own
         on mentorships.mentee_id = own.employee_id
@@ -185,8 +183,8 @@ blended as (
         case
             when own.own_kpi_score is null then null
             when mentee_scores.mentee_score is not null and own.mentor_share_pct > 0 then
-                (1 - own.mentor_share_pct / 100.0) * own.own_kpi_score
-                + own.mentor_share_pct / 100.0 * mentee_scores.mentee_score
+                (1 - own.mentor_share_pct * 0.01) * own.own_kpi_score
+                + own.mentor_share_pct * 0.01 * mentee_scores.mentee_score
             else own.own_kpi_score
         end as score_before_bonus,
         coalesce(team_bonus.team_bonus_points, 0) as team_bonus_points,

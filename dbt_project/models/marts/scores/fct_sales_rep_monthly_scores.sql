@@ -75,7 +75,7 @@ attainment as (
         joined.*,
         case
             when quota_base is null or quota_base = 0 then null
-            else cast(revenue_base as {{ dbt.type_numeric() }}) / cast(quota_base as {{ dbt.type_numeric() }})
+            else {{ divide('revenue_base', 'quota_base') }}
         end as quota_attainment
     from joined
 
