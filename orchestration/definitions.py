@@ -47,7 +47,8 @@ nightly_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores, build_published_alerts_asset()],
+    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores,
+            build_published_alerts_asset(key.asset_key for checks in blocking_checks for key in checks.check_keys)],
     asset_checks=blocking_checks,
     jobs=[pipeline_job],
     schedules=[nightly_schedule],
