@@ -1,7 +1,9 @@
 """Alert delivery: the published alerts file, and a sensor that delivers each new alert exactly once.
 
 1. The asset published/alerts (downstream of the dbt mart marts.fct_alerts, in the pipeline's serialized run)
-   writes HOME/published/alerts/alerts.parquet atomically (a temporary file, then os.replace).
+   writes HOME/published/alerts/alerts.parquet atomically (a temporary file, then os.replace). Like the published
+   scores it depends directly on every asset with a blocking check (Dagster's blocking reaches direct dependents
+   only): data a quality gate rejected sends managers no alerts.
 2. The sensor scorelink_alerts_outbox reads that file, never the warehouse: a running pipeline holds DuckDB's one
    write lock for minutes and a sensor tick must neither wait for it nor take it (a read-only connection to the
    warehouse file fails while a writer holds it). It appends every alert whose alert_id is not yet in the outbox
@@ -29,7 +31,7 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,15 +76,19 @@ def write_published_alerts(con: duckdb.DuckDBPyConnection, published_dir: Path) 
     return target, rows
 
 
-def build_published_alerts_asset() -> dg.AssetsDefinition:
+def build_published_alerts_asset(gated_assets: Iterable[dg.AssetKey] = ()) -> dg.AssetsDefinition:
+    """The published alerts asset, downstream of fct_alerts and of every asset with a blocking check."""
+    gates = sorted(set(gated_assets) - {ALERTS_MART}, key=lambda k: k.to_user_string())
+
     @dg.asset(
         key=["published", "alerts"],
-        deps=[ALERTS_MART],
+        deps=[ALERTS_MART, *gates],
         group_name="published",
         kinds={"duckdb", "parquet"},
         tags={"scorelink/writes": "warehouse"},
         description="marts.fct_alerts as HOME/published/alerts/alerts.parquet (replaced atomically), the file the "
-        "sensor scorelink_alerts_outbox delivers from without touching the warehouse.",
+        "sensor scorelink_alerts_outbox delivers from without touching the warehouse. Runs only when every blocking "
+        "check upstream passed.",
     )
     def published_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect(read_only=True) as con:

@@ -69,7 +69,8 @@ period_close_schedule = dg.build_schedule_from_partitioned_job(
 
 defs = dg.Definitions(
     assets=[*ingest_assets, build_scorecard_asset(), *filter(None, [target_landing]), dbt_models, published_scores,
-            published_period_close, build_published_alerts_asset()],
+            published_period_close,
+            build_published_alerts_asset(key.asset_key for checks in blocking_checks for key in checks.check_keys)],
     asset_checks=blocking_checks,
     jobs=[pipeline_job, period_close_job],
     schedules=[nightly_schedule, period_close_schedule],
