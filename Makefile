@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install postgres-server demo test ui bench lint clean
+.PHONY: install postgres-server java demo test ui bench lint clean
 
 # Reinstall when the dependencies or the set of packages change (editable installs map packages once).
 $(STAMP): pyproject.toml $(wildcard */__init__.py)
@@ -27,7 +27,14 @@ postgres-server:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
-test: $(STAMP) postgres-server
+# The Spark tests (pytest -m spark) run Spark in session mode inside dbt: pyspark needs a Java 17 runtime.
+java:
+	@command -v java >/dev/null || { \
+	  echo "Installing Java 17 (Debian package) for the Spark tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+test: $(STAMP) postgres-server java
 	$(BIN)/pytest
 
 ui: $(STAMP)

@@ -97,6 +97,7 @@ class SparkSettings(BaseSettings):
                         description="spark.master of the session target.")
     shuffle_partitions: int = Field(default=4, ge=1, le=10000, description="spark.sql.shuffle.partitions.")
     driver_memory: str = Field(default="2g", pattern=r"^\d+[kmgt]?$", description="spark.driver.memory.")
+    threads: int = Field(default=4, ge=1, le=64, description="dbt threads (queries at once in one session).")
     host: str | None = Field(default=None, description="Cluster host (thrift / http targets).")
     user: str | None = Field(default=None, description="Thrift user.")
     token: SecretStr | None = Field(default=None, description="HTTP access token.")
@@ -109,7 +110,7 @@ class SparkSettings(BaseSettings):
         out = {"SCORELINK_SPARK_HOME": str(self.resolved_home(home)), "SCORELINK_SPARK_SCHEMA": self.schema_,
                "SCORELINK_SPARK_MASTER": self.master,
                "SCORELINK_SPARK_SHUFFLE_PARTITIONS": str(self.shuffle_partitions),
-               "SCORELINK_SPARK_DRIVER_MEMORY": self.driver_memory}
+               "SCORELINK_SPARK_DRIVER_MEMORY": self.driver_memory, "SCORELINK_SPARK_THREADS": str(self.threads)}
         for key, value in (("HOST", self.host), ("USER", self.user), ("CLUSTER", self.cluster),
                            ("TOKEN", self.token.get_secret_value() if self.token else None)):
             if value:

@@ -16,6 +16,7 @@ import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 import duckdb
@@ -139,13 +140,13 @@ def test_target_settings_reach_dbt_through_the_environment(monkeypatch, tmp_path
     for name in ("SCORELINK_WAREHOUSE", "SCORELINK_LANDING", "DAGSTER_HOME"):
         monkeypatch.delenv(name, raising=False)
     settings = get_settings()
-    settings.export_env()
-    import os
-
-    # defaults are exported too, so the dbt profile and ScoreLink cannot disagree
-    assert os.environ["SCORELINK_PG_PORT"] == "5432"
-    assert os.environ["SCORELINK_PG_DBNAME"] == "scorelink"
-    assert os.environ["SCORELINK_PG_PASSWORD"] == "p@ss word"
+    with mock.patch.dict(os.environ):  # export_env writes os.environ: undo all of it, or later tests inherit it
+        settings.export_env()
+        # defaults are exported too, so the dbt profile and ScoreLink cannot disagree
+        assert os.environ["SCORELINK_PG_PORT"] == "5432"
+        assert os.environ["SCORELINK_PG_DBNAME"] == "scorelink"
+        assert os.environ["SCORELINK_PG_PASSWORD"] == "p@ss word"
+    assert "SCORELINK_PG_DBNAME" not in os.environ
     assert "p@ss word" not in repr(settings.postgres)  # a secret, never printed
     url = settings.postgres.sqlalchemy_url("marts")
     import sqlalchemy as sa

@@ -71,8 +71,7 @@
                 case when {{ denominator }} > 0 and {{ prior_denominator }} > 0 and {{ prior_numerator }} > 0 then
                     {{ divide(
                         '(' ~ numerator ~ ') * (' ~ prior_denominator ~ ')',
-                        '(' ~ denominator ~ ') * (' ~ prior_numerator ~ ')',
-                        denominator_scale=12) }} - 1
+                        '(' ~ denominator ~ ') * (' ~ prior_numerator ~ ')') }} - 1
                 end
         end
     as {{ dbt.type_numeric() }})

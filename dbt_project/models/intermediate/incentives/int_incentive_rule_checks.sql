@@ -162,34 +162,46 @@ breaches as (
 
 ),
 
--- months in breach in a row up to each month (the rule's own history, month rows)
+-- months in breach in a row up to each month (the rule's own history, month rows): a streak starts after each
+-- month not in breach; window functions, not a correlated subquery in a join condition (Spark cannot plan that)
+streaks as (
+
+    select
+        employee_id,
+        period_start,
+        rule_id,
+        is_breached,
+        sum(case when is_breached then 0 else 1 end) over (
+            partition by employee_id, rule_id
+            order by period_start
+            rows between unbounded preceding and current row
+        ) as streak_number
+    from breaches
+    where period_type = 'month'
+
+),
+
 running as (
 
     select
-        current_month.employee_id,
-        current_month.period_start,
-        current_month.rule_id,
-        count(*) as months_running
-    from breaches as current_month
-    inner join breaches as earlier
-        on current_month.employee_id = earlier.employee_id
-        and current_month.rule_id = earlier.rule_id
-        and earlier.period_type = 'month'
-        and earlier.period_start <= current_month.period_start
-        and earlier.is_breached
-        and not exists (
-            select 1
-            from breaches as gap
-            where gap.employee_id = current_month.employee_id
-                and gap.rule_id = current_month.rule_id
-                and gap.period_type = 'month'
-                and gap.period_start > earlier.period_start
-                and gap.period_start <= current_month.period_start
-                and not gap.is_breached
-        )
-    where current_month.period_type = 'month'
-        and current_month.is_breached
-    group by current_month.employee_id, current_month.period_start, current_month.rule_id
+        employee_id,
+        period_start,
+        rule_id,
+        months_running
+    from (
+        select
+            employee_id,
+            period_start,
+            rule_id,
+            is_breached,
+            sum(case when is_breached then 1 else 0 end) over (
+                partition by employee_id, rule_id, streak_number
+                order by period_start
+                rows between unbounded preceding and current row
+            ) as months_running
+        from streaks
+    ) as counted
+    where is_breached
 
 ),
 

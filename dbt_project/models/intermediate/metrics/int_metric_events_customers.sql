@@ -107,7 +107,7 @@ inquiry_response_hours as (
     select
         {{ metric_event("'inquiry_response_hours'", "'stg_crm__inquiries'", 'inquiry_id',
             'received_at', dbt.date_trunc('month', 'received_at'), employee_id='assignee_employee_id',
-            numerator=dbt.datediff('received_at', 'first_response_at', 'minute') ~ ' / 60.0',
+            numerator=minutes_between('received_at', 'first_response_at') ~ ' / 60.0',
             denominator='1') }}
     from inquiries
     where first_response_at is not null

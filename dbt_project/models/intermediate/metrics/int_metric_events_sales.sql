@@ -265,7 +265,7 @@ order_processing_hours as (
     select
         {{ metric_event("'order_processing_hours'", "'int_sales_order_lines_converted'", 'order_id',
             'confirmed_at', dbt.date_trunc('month', 'confirmed_at'),
-            numerator=dbt.datediff('ordered_at', 'confirmed_at', 'minute') ~ ' / 60.0', denominator='1') }}
+            numerator=minutes_between('ordered_at', 'confirmed_at') ~ ' / 60.0', denominator='1') }}
     from confirmed_orders
 
 ),

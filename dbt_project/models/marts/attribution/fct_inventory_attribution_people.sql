@@ -110,7 +110,7 @@ layers as (
 
 request_weights as (
 
-    select sku, month, request_id, sum(in_stock_qty) / max(ending_qty) as request_weight
+    select sku, month, request_id, {{ divide('sum(in_stock_qty)', 'max(ending_qty)') }} as request_weight
     from layers
     group by sku, month, request_id
     having sum(in_stock_qty) > 0
@@ -125,7 +125,7 @@ opening_stock_weights as (
         attribution.month,
         attribution.buyer_id as employee_id,
         'opening_stock' as responsibility_role,
-        1 - coalesce(sum(layers.in_stock_qty), 0) / attribution.ending_qty as weight
+        1 - {{ divide('coalesce(sum(layers.in_stock_qty), 0)', 'attribution.ending_qty') }} as weight
     from attribution
     left join layers
         on attribution.sku = layers.sku
@@ -161,10 +161,10 @@ request_people as (
         request_weights.month,
         purchase_requests.requester_id as employee_id,
         'requester' as responsibility_role,
-        request_weights.request_weight * case
+        cast(request_weights.request_weight * case
             when approver_counts.approver_count > 0 then 1 - {{ var('attribution_approver_share') }}
             else 1
-        end as weight
+        end as {{ type_precise_numeric() }}) as weight
     from request_weights
     inner join purchase_requests
         on request_weights.request_id = purchase_requests.request_id
@@ -178,7 +178,7 @@ request_people as (
         request_weights.month,
         request_approvers.actor_id as employee_id,
         'approver' as responsibility_role,
-        request_weights.request_weight * {{ var('attribution_approver_share') }} / approver_counts.approver_count
+        {{ divide("request_weights.request_weight * " ~ var('attribution_approver_share'), 'approver_counts.approver_count') }}
             as weight
     from request_weights
     inner join request_approvers
@@ -216,8 +216,8 @@ sales_people as (
         sales_commitments.month_start as month,
         sales_commitments.salesperson_id as employee_id,
         'committing_salesperson' as responsibility_role,
-        sum(cast(sales_commitments.committed_qty as {{ attribution_numeric() }}))
-            / max(commitment_totals.committed_qty) as weight
+        {{ divide('sum(cast(sales_commitments.committed_qty as ' ~ attribution_numeric() ~ '))',
+            'max(commitment_totals.committed_qty)') }} as weight
     from sales_commitments
     inner join commitment_totals
         on sales_commitments.sku = commitment_totals.sku

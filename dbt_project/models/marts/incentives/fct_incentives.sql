@@ -61,7 +61,7 @@ deductions as (
         sum(case when is_breached then deduct_pct else 0 end) as deduct_pct,
         sum(case when is_breached then 1 else 0 end) as rules_breached,
         count(*) as rules_checked,
-        {{ dbt.listagg("case when is_breached then rule_id end", "', '", "order by rule_id") }} as breached_rules
+        {{ sorted_string_agg("case when is_breached then rule_id end", "', '") }} as breached_rules
     from rule_checks
     where period_type = 'quarter'
     group by employee_id, period_start
@@ -74,7 +74,7 @@ promotion_blocks as (
     select
         period_months.period_start,
         rule_checks.employee_id,
-        {{ dbt.listagg('distinct rule_checks.rule_id', "', '") }} as blocking_rules
+        {{ sorted_string_agg('rule_checks.rule_id', "', '", distinct=true) }} as blocking_rules
     from rule_checks
     inner join period_months
         on rule_checks.period_start = period_months.month
