@@ -69,7 +69,22 @@ def _read_postgres(settings: Settings, sql: str, params: Sequence[Any]) -> pa.Ta
     finally:
         connection.close()
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pa.table({name: pa.array(list(values)) for name, values in zip(names, columns, strict=True)})
+    types = [_arrow_type(d) for d in cur.description]  # kept even when no row says what a column holds
+    return pa.table({name: pa.array(list(values), type=ty)
+                     for name, values, ty in zip(names, columns, types, strict=True)})
+
+
+# PostgreSQL type oids -> Arrow types (numeric keeps its declared precision and scale)
+_PG_OIDS = {16: pa.bool_(), 20: pa.int64(), 21: pa.int16(), 23: pa.int32(), 25: pa.string(), 1043: pa.string(),
+            1042: pa.string(), 1082: pa.date32(), 1114: pa.timestamp("us"), 700: pa.float32(), 701: pa.float64()}
+
+
+def _arrow_type(column: Any) -> pa.DataType | None:
+    if column.type_code == 1700:  # numeric(p, s); unconstrained numeric: wide enough for any mart value
+        if column.precision is not None and 0 < column.precision <= 38:
+            return pa.decimal128(column.precision, column.scale or 0)
+        return pa.decimal128(38, 12)
+    return _PG_OIDS.get(column.type_code)
 
 
 def mart_reader(settings: Settings) -> Callable[[str, Sequence[Any]], pa.Table] | None:

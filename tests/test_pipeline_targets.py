@@ -22,6 +22,7 @@ import dagster as dg
 import duckdb
 import psycopg2
 import pytest
+from published_marts import create_missing_marts
 from test_publish import MART
 from test_quality_gates import SUITES, build_raw, company
 
@@ -288,6 +289,7 @@ def test_publish_reads_the_marts_on_postgres_and_publishes_the_same_rows_as_duck
     marts = tmp_path / "company.duckdb"
     with duckdb.connect(str(marts)) as con:
         con.execute(MART)
+        create_missing_marts(con)
     _copy_to_postgres(marts, postgres_dsn, ["marts", "intermediate"])
     settings = _use_postgres(monkeypatch, postgres_dsn, tmp_path)
 
@@ -338,6 +340,7 @@ def test_spark_target_reads_and_validates_the_parquet_tables(monkeypatch, tmp_pa
     marts = tmp_path / "company.duckdb"
     with duckdb.connect(str(marts)) as con:
         con.execute(MART)
+        create_missing_marts(con)
         con.execute("create schema staging; create table staging.stg_erp__sales_orders as select * from (values "
                     "('O1', timestamp '2024-01-03 09:00'), ('O3', timestamp '2024-03-03 09:00')) t(order_id, ordered_at)")
     _spark_warehouse(tmp_path / "spark" / "warehouse", marts)
