@@ -5,7 +5,12 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.dbt_assets import build_dbt_assets, scorelink_dbt_project
+from orchestration.dbt_assets import (
+    build_dbt_assets,
+    build_monthly_dbt_assets,
+    build_monthly_upstream_dbt_assets,
+    scorelink_dbt_project,
+)
 from orchestration.ingest_assets import LandingResource, build_all_ingest
 from orchestration.publish_assets import build_published_scores_asset
 from orchestration.quality_checks import build_quality_checks
@@ -22,6 +27,8 @@ settings.export_env()
 
 ingest_assets, ingest_checks = build_all_ingest()
 dbt_models = build_dbt_assets()
+# The large facts, incremental by month: a run with a partition key builds that month only (docs/performance.md).
+dbt_monthly_models = [build_monthly_upstream_dbt_assets(), build_monthly_dbt_assets()]
 # Blocking checks: row reconciliation per landing entity, and one Great Expectations suite per check.
 blocking_checks = [*ingest_checks, *build_quality_checks()]
 published_scores = build_published_scores_asset(
@@ -46,7 +53,7 @@ nightly_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, build_scorecard_asset(), dbt_models, published_scores],
+    assets=[*ingest_assets, build_scorecard_asset(), *dbt_monthly_models, dbt_models, published_scores],
     asset_checks=blocking_checks,
     jobs=[pipeline_job],
     schedules=[nightly_schedule],
