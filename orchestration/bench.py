@@ -221,7 +221,13 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     figures: dict[str, Any] = {"employees": employees, "months": months, "seed": seed}
+    partial = home.parent / f"{home.name}.partial.json"  # figures so far, in case a long run is cut short
+
+    def keep() -> None:
+        partial.write_text(json.dumps(figures, indent=2))
+
     figures["simulate"] = _simulate(home, employees, months, seed)
+    keep()
 
     from orchestration.settings import DBT_PROJECT_DIR, get_settings
 
@@ -244,6 +250,7 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
     finally:
         con.close()
 
+    keep()
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
     floor = plain_sql_floor(warehouse, run_results, manifest, home)
     dbt_models_seconds = sum(v for k, v in figures["full"]["dbt_layers_seconds"].items() if k != "tests")
@@ -257,6 +264,7 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
         "note": "dbt steps include dbt's start-up, its data tests and unit tests; the floor builds the models only",
     }
 
+    keep()
     # -- one incremental month ---------------------------------------------------------------------------------
     from ingest.simulator.period import Period
 
@@ -283,6 +291,7 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
         "share_of_full": round(inc["seconds"] / full["seconds"], 3) if full["seconds"] else None,
         "rows_per_month_in_incremental_models": {t: rows.get(last) for t, rows in monthly_rows.items()},
     }
+    keep()
     peak = max(full["peak_memory_mb"], inc["peak_memory_mb"])
     figures["targets"] = {
         "full_pipeline_under_5_min": figures["full"]["pipeline_seconds"] < TARGETS["full_pipeline_seconds"],
