@@ -196,8 +196,52 @@ def _read_xlsx(path: Path, contract: Contract) -> RawFile:
     return RawFile(path, None, _frame(records, contract), numbers, rejects, extra)
 
 
+def _texts(values: list) -> list[str | None]:
+    """_to_text over a column; a column of plain strings (the usual case) takes a quick path."""
+    if all(type(v) is str or v is None for v in values):
+        return [None if v is None else (v.strip() or None) for v in values]
+    return [_to_text(v) for v in values]
+
+
+def _read_jsonl_quick(text: str, contract: Contract) -> tuple[dict[str, list], list[str]] | None:
+    """Every line an object with the same keys, no blank line: parse in one go, column by column.
+
+    Gives exactly what the line-by-line reader gives; None (use that reader) for anything else.
+    """
+    lines = text.splitlines()
+    if not lines or any(not line.strip() for line in lines):
+        return None
+    try:
+        objs = json.loads("[" + ",".join(lines) + "]")
+    except json.JSONDecodeError:
+        return None
+    if len(objs) != len(lines) or not all(type(o) is dict for o in objs):
+        return None
+    keys = list(objs[0])
+    if any(list(o) != keys for o in objs):  # differing keys per line: leave it to the careful reader
+        return None
+    wanted = {c.name.lower(): c.name for c in contract.columns}
+    data, extra = {}, set()
+    for key in keys:
+        name = wanted.get(str(key).strip().lower())
+        if name:
+            data[name] = _texts([o[key] for o in objs])
+        else:
+            extra.add(str(key))
+    return data, sorted(extra)
+
+
 def _read_jsonl(path: Path, contract: Contract) -> RawFile:
     text, encoding = _decode(path)
+    quick = _read_jsonl_quick(text, contract)
+    if quick is not None:
+        data, extra = quick
+        missing = [c.name for c in contract.columns if c.required and c.name not in data]
+        if missing:
+            raise UnreadableFile(path, f"required field(s) {missing} appear in no JSON line")
+        n = len(next(iter(data.values()))) if data else len(text.splitlines())
+        df = pd.DataFrame({c: data.get(c, [None] * n) for c in contract.column_names}, dtype=object)
+        return RawFile(path, encoding, df.where(df.notna(), None), list(range(1, n + 1)), [], extra)
     wanted = {c.name.lower(): c.name for c in contract.columns}
     records, numbers, rejects = [], [], []
     seen_keys: set[str] = set()
@@ -242,7 +286,7 @@ def _read_parquet(path: Path, contract: Contract) -> RawFile:
     data = {}
     for source_name, name in zip(header, mapped, strict=True):
         if name:
-            data[name] = [_to_text(v) for v in table.column(source_name).to_pylist()]
+            data[name] = _texts(table.column(source_name).to_pylist())
     df = pd.DataFrame(data, columns=contract.column_names, dtype=object)
     df = df.where(df.notna(), None)
     return RawFile(path, None, df, list(range(1, table.num_rows + 1)), [], extra)

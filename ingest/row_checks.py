@@ -132,5 +132,8 @@ def _row_hashes(text: pd.DataFrame, contract: Contract) -> list[str]:
     """md5 of the row's text values in contract order: equal rows have equal hashes in any file format."""
     if text.empty:
         return []
-    joined = text[contract.column_names].fillna("\x00").astype(str).agg("\x1f".join, axis=1)
+    columns = text[contract.column_names].fillna("\x00").astype(str)
+    joined = columns.iloc[:, 0]
+    for k in range(1, columns.shape[1]):  # column by column, not row by row: the same text, much faster
+        joined = joined + "\x1f" + columns.iloc[:, k]
     return [hashlib.md5(s.encode("utf-8")).hexdigest() for s in joined]

@@ -1,44 +1,85 @@
-"""`scorelink bench`: wall time, rows per second and peak memory per phase, and the plain-SQL floor.
+"""`scorelink bench`: wall time, rows per second and peak memory per phase, the plain-SQL floor, and one
+incremental month.
 
-Each company size runs in a child process of its own (so peak memory is that size's alone): simulate,
-then the whole pipeline as one Dagster run. Phases come from the run's step timings (ingest, dbt, quality
-gates, publish), dbt is split by layer from its run results, and the same compiled model SQL is then
-replayed in one plain DuckDB session on a copy of the raw data: the pipeline's dbt time over that floor
-is the overhead ratio. Figures go to HOME/bench/bench.json and are printed as a table. Nothing is
-asserted: tests never time anything.
+Each company size runs in a child process of its own (so its figures are that size's alone):
+1. simulate, in a process of its own (wall time, rows written, its peak resident memory);
+2. the whole pipeline as one Dagster run without a partition key (a full build): phases from the run's
+   step timings (ingest, dbt monthly facts, dbt other models, quality gates, publish), dbt split by layer
+   from its run results; peak memory sampled every 0.2 s over the pipeline process and its children (dbt);
+3. the same compiled model SQL replayed in one plain DuckDB session on a copy of the warehouse: the
+   pipeline's dbt time over that floor is the overhead ratio;
+4. one incremental month: the last month's files are taken out of the warehouse again (their raw rows and
+   load records deleted, as if they had not arrived yet), then the pipeline runs with the last month as its
+   partition key: ingest loads only those files, the monthly dbt models rebuild only that month (and any
+   month those files deliver late records for), the other models, gates and publish run as usual.
+Figures go to HOME/bench/bench.json and are printed as a table. Nothing is asserted: tests never time anything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 LAYERS = (("stg_", "staging"), ("int_", "intermediate"), ("fct_", "marts"), ("dim_", "marts"), ("rpt_", "marts"))
+MONTHLY_ENTITIES = ("erp.sales_orders", "erp.sales_order_lines", "crm.activities", "attendance.punches",
+                    "erp.inventory_snapshots")
+TARGETS = {"full_pipeline_seconds": 300, "incremental_share_of_full": 0.20, "peak_memory_mb": 4096,
+           "dbt_over_plain_sql": 1.5}
 
 
-def _peak_mb() -> dict[str, float]:
-    """Peak resident memory so far of this process (simulator, ingest, gates, publish), in MiB.
+class MemorySampler:
+    """Peak resident memory of this process plus all its descendants (dbt subprocesses), sampled."""
 
-    dbt's subprocess is not reported separately: a forked child starts with its parent's resident pages,
-    so RUSAGE_CHILDREN reports at least the parent's peak and says nothing about dbt itself.
-    """
-    return {"process_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    def __init__(self, interval: float = 0.2):
+        import psutil
+
+        self._proc = psutil.Process()
+        self._interval = interval
+        self._stop = threading.Event()
+        self.peak_mb = 0.0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> float:
+        total = 0
+        for p in [self._proc, *self._proc.children(recursive=True)]:
+            with contextlib.suppress(Exception):
+                total += p.memory_info().rss
+        return total / 2**20
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, self._sample())
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = round(max(self.peak_mb, self._sample()), 1)
 
 
 def _phase_of(step_key: str) -> str:
     if step_key.startswith("raw__"):
         return "ingest"
+    if step_key in ("scorelink_dbt_monthly", "scorelink_dbt_monthly_inputs"):
+        return "dbt_monthly_facts"
     if step_key == "scorelink_dbt_models":
-        return "dbt"
+        return "dbt_other_models"
     if step_key.startswith("published__"):
         return "publish"
     return "quality_gates"  # asset-check steps: row reconciliation and Great Expectations suites
@@ -68,19 +109,107 @@ def plain_sql_floor(warehouse: Path, run_results: dict, manifest: dict, workdir:
         for schema in ("staging", "intermediate", "marts"):
             con.execute(f"drop schema if exists {schema} cascade")
         models = [r for r in run_results.get("results", []) if r["unique_id"].startswith("model.")]
-        # dbt names relations "<database>"."<schema>"."<name>"; the copy is attached under another name
+        database = f'"{warehouse.stem}".'  # dbt names relations "<database>"."<schema>"."<name>"
         started = time.perf_counter()
         for r in models:
             node = manifest["nodes"][r["unique_id"]]
             schema, name = node["schema"], node["alias"] or node["name"]
             kind = "view" if node["config"]["materialized"] == "view" else "table"
-            sql = r["compiled_code"].replace('"scorelink".', "")
+            sql = r["compiled_code"].replace(database, "")
             con.execute(f"create schema if not exists {schema}")
             con.execute(f'create or replace {kind} {schema}."{name}" as {sql}')
         return time.perf_counter() - started
     finally:
         con.close()
         copy.unlink(missing_ok=True)
+
+
+def _simulate(home: Path, employees: int, months: int, seed: int) -> dict[str, Any]:
+    """Run the simulator in a process of its own: wall time and that process's peak memory."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "ingest.simulator", str(home), "--employees", str(employees),
+                             "--months", str(months), "--seed", str(seed)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"simulator failed:\n{err[-4000:]}")
+    # the child execs a fresh interpreter, so its maximum resident set is its own
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rows = int(out.split(" rows,")[0].split("(")[-1].replace(",", ""))
+    return {"seconds": round(seconds, 2), "rows": rows, "rows_per_second": round(rows / seconds),
+            "peak_memory_mb": round(peak, 1)}
+
+
+def _execute(partition_key: str | None, log_path: Path) -> dict[str, Any]:
+    """One run of scorelink_pipeline (with a partition key: that month); step timings and peak memory."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.pipeline_run import QUIET_LOGS
+
+    job = defs.resolve_job_def("scorelink_pipeline")
+    started = time.perf_counter()
+    with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log), MemorySampler() as mem:
+        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), run_id=str(uuid.uuid4()),
+                                        raise_on_error=False, run_config=QUIET_LOGS, partition_key=partition_key)
+    seconds = time.perf_counter() - started
+    steps: dict[str, float] = {}
+    failures = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_SUCCESS:
+            steps[event.step_key] = event.event_specific_data.duration_ms / 1000
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            failures.append(event.step_key)
+    return {"success": result.success, "seconds": seconds, "steps": steps, "failures": failures,
+            "peak_memory_mb": mem.peak_mb}
+
+
+def _phases(run: dict[str, Any], warehouse: Path, since: str | None = None) -> dict[str, Any]:
+    by_phase: dict[str, float] = {}
+    for step, secs in run["steps"].items():
+        by_phase[_phase_of(step)] = by_phase.get(_phase_of(step), 0.0) + secs
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        where = "" if since is None else f"where loaded_at >= '{since}'"
+        loaded = con.execute(f"select coalesce(sum(rows_loaded), 0) from ingest.file_loads {where}").fetchone()[0]
+    finally:
+        con.close()
+    phases: dict[str, Any] = {}
+    for phase in ("ingest", "dbt_monthly_facts", "dbt_other_models", "quality_gates", "publish"):
+        secs = by_phase.get(phase, 0.0)
+        entry: dict[str, Any] = {"seconds": round(secs, 2)}
+        if phase == "ingest":
+            entry |= {"rows": int(loaded), "rows_per_second": round(loaded / secs) if secs else None}
+        phases[phase] = entry
+    phases["pipeline_overhead"] = {
+        "seconds": round(run["seconds"] - sum(by_phase.values()), 2),
+        "note": "Dagster start-up, definitions load (dbt parse) and step bookkeeping",
+    }
+    return phases
+
+
+def _dbt_results(home: Path) -> dict:
+    return json.loads((home / "reports" / "dbt_run_results.json").read_text())
+
+
+def _unload_month(warehouse: Path, label: str) -> dict[str, int]:
+    """Delete what the files of month LABEL put into the warehouse, as if they had not arrived yet."""
+    removed = {}
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("begin transaction")
+        for name in MONTHLY_ENTITIES:
+            source, entity = name.split(".")
+            like = f"{source}/{entity}/{entity}_{label}.%"
+            removed[name] = con.execute(f"delete from raw_{source}.{entity} where _source_file like ?",
+                                        [like]).fetchone()[0]
+            con.execute("delete from ingest.quarantine where source_file like ?", [like])
+            con.execute("delete from ingest.file_loads where source_file like ?", [like])
+        con.execute("commit")
+    finally:
+        con.close()
+    return removed
 
 
 def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, Any]:
@@ -91,69 +220,87 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
     os.environ.pop("SCORELINK_WAREHOUSE", None)
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    from ingest.simulator import simulate
-    from orchestration.settings import get_settings
+    figures: dict[str, Any] = {"employees": employees, "months": months, "seed": seed}
+    partial = home.parent / f"{home.name}.partial.json"  # figures so far, in case a long run is cut short
+
+    def keep() -> None:
+        partial.write_text(json.dumps(figures, indent=2))
+
+    figures["simulate"] = _simulate(home, employees, months, seed)
+    keep()
+
+    from orchestration.settings import DBT_PROJECT_DIR, get_settings
 
     get_settings.cache_clear()
     settings = get_settings()
     settings.export_env()
-    figures: dict[str, Any] = {"employees": employees, "months": months, "seed": seed, "phases": {}}
+    warehouse = settings.warehouse_path
 
-    started = time.perf_counter()
-    sim = simulate(home, employees=employees, months=months, seed=seed)
-    rows = sum(sim.rows_written.values())
-    seconds = time.perf_counter() - started
-    figures["phases"]["simulate"] = {"seconds": round(seconds, 2), "rows": rows,
-                                     "rows_per_second": round(rows / seconds), **_peak_mb()}
-
-    from dagster import DagsterInstance
-
-    from orchestration.pipeline_run import run_pipeline
-
-    started = time.perf_counter()
-    result = run_pipeline(instance=DagsterInstance.ephemeral(), show_progress=False)
-    pipeline_seconds = time.perf_counter() - started
-    figures["pipeline_success"] = result.success
-    figures["pipeline_seconds"] = round(pipeline_seconds, 2)
-    figures["pipeline_failures"] = result.failures
-    by_phase: dict[str, float] = {}
-    for step, secs in result.step_seconds.items():
-        by_phase[_phase_of(step)] = by_phase.get(_phase_of(step), 0.0) + secs
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    # -- full build ----------------------------------------------------------------------------------------
+    full = _execute(None, home / "full_run.log")
+    figures["full"] = {"success": full["success"], "failures": full["failures"],
+                       "pipeline_seconds": round(full["seconds"], 2), "peak_memory_mb": full["peak_memory_mb"],
+                       "phases": _phases(full, warehouse)}
+    run_results = _dbt_results(home)
+    figures["full"]["dbt_layers_seconds"] = _dbt_layers(run_results)
+    con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        loaded = con.execute("select coalesce(sum(rows_loaded), 0) from ingest.file_loads").fetchone()[0]
-        published = con.execute("select count(*) from published.role_scores").fetchone()[0] \
-            if result.success else 0
+        figures["full"]["published_rows"] = con.execute("select count(*) from published.role_scores").fetchone()[0] \
+            if full["success"] else 0
     finally:
         con.close()
-    for phase, secs in by_phase.items():
-        entry: dict[str, Any] = {"seconds": round(secs, 2)}
-        if phase == "ingest":
-            entry |= {"rows": int(loaded), "rows_per_second": round(loaded / secs) if secs else None}
-        if phase == "publish":
-            entry |= {"rows": int(published)}
-        figures["phases"][phase] = entry
-    figures["phases"]["pipeline_overhead"] = {
-        "seconds": round(pipeline_seconds - sum(by_phase.values()), 2),
-        "note": "Dagster start-up, definitions load (dbt parse) and step bookkeeping",
-    }
-    run_results = json.loads((home / "reports" / "dbt_run_results.json").read_text())
-    figures["dbt_layers_seconds"] = _dbt_layers(run_results)
-    figures["peak_memory"] = _peak_mb()
 
-    from orchestration.settings import DBT_PROJECT_DIR
-
+    keep()
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
-    floor = plain_sql_floor(settings.warehouse_path, run_results, manifest, home)
-    dbt_models_seconds = sum(v for k, v in figures["dbt_layers_seconds"].items() if k != "tests")
+    floor = plain_sql_floor(warehouse, run_results, manifest, home)
+    dbt_models_seconds = sum(v for k, v in figures["full"]["dbt_layers_seconds"].items() if k != "tests")
+    dbt_steps = sum(figures["full"]["phases"][p]["seconds"] for p in ("dbt_monthly_facts", "dbt_other_models"))
     figures["plain_sql_floor"] = {
         "models_seconds_plain_duckdb": round(floor, 2),
         "models_seconds_in_dbt": round(dbt_models_seconds, 2),
-        "dbt_step_seconds": round(by_phase.get("dbt", 0.0), 2),
+        "dbt_steps_seconds": round(dbt_steps, 2),
         "overhead_ratio_models": round(dbt_models_seconds / floor, 2) if floor else None,
-        "overhead_ratio_dbt_step": round(by_phase.get("dbt", 0.0) / floor, 2) if floor else None,
+        "overhead_ratio_dbt_steps": round(dbt_steps / floor, 2) if floor else None,
+        "note": "dbt steps include dbt's start-up, its data tests and unit tests; the floor builds the models only",
     }
-    figures["incremental_month"] = "not measured: the large facts are not incremental models yet (issue 8)"
+
+    keep()
+    # -- one incremental month ---------------------------------------------------------------------------------
+    from ingest.simulator.period import Period
+
+    last = Period("2024-01", months).month_labels[-1]
+    removed = _unload_month(warehouse, last)
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    inc = _execute(f"{last}-01", home / "incremental_run.log")
+    inc_results = _dbt_results(home)
+    monthly_rows = {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for table in ("staging.stg_attendance__punches", "staging.stg_crm__activities",
+                      "staging.stg_erp__inventory_snapshots", "intermediate.int_sales_order_lines_converted"):
+            monthly_rows[table] = {str(m)[:7]: n for m, n in con.execute(
+                f"select _partition_month, count(*) from {table} group by 1 order by 1").fetchall()}
+    finally:
+        con.close()
+    figures["incremental_month"] = {
+        "month": last, "success": inc["success"], "failures": inc["failures"],
+        "raw_rows_taken_out_and_reloaded": removed,
+        "pipeline_seconds": round(inc["seconds"], 2), "peak_memory_mb": inc["peak_memory_mb"],
+        "phases": _phases(inc, warehouse, since=since),
+        "dbt_layers_seconds": _dbt_layers(inc_results),
+        "share_of_full": round(inc["seconds"] / full["seconds"], 3) if full["seconds"] else None,
+        "rows_per_month_in_incremental_models": {t: rows.get(last) for t, rows in monthly_rows.items()},
+    }
+    keep()
+    peak = max(full["peak_memory_mb"], inc["peak_memory_mb"])
+    figures["targets"] = {
+        "full_pipeline_under_5_min": figures["full"]["pipeline_seconds"] < TARGETS["full_pipeline_seconds"],
+        "incremental_month_under_20pct": (figures["incremental_month"]["share_of_full"] or 1)
+        < TARGETS["incremental_share_of_full"],
+        "peak_memory_under_4_gib": peak < TARGETS["peak_memory_mb"],
+        "dbt_over_plain_sql_under_1_5x": (figures["plain_sql_floor"]["overhead_ratio_dbt_steps"] or 99)
+        < TARGETS["dbt_over_plain_sql"],
+    }
     return figures
 
 
@@ -176,3 +323,34 @@ def run_bench(home: Path, sizes: list[tuple[int, int]], seed: int = 7) -> dict[s
 if __name__ == "__main__":  # child process: one size
     target, n_employees, n_months, n_seed = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     print(json.dumps(bench_one(target, n_employees, n_months, n_seed)))
+
+
+def render(report: dict[str, Any], console) -> None:
+    """Print the figures of `run_bench` as rich tables (the CLI's `scorelink bench`)."""
+    from rich.table import Table
+
+    for run in report["runs"]:
+        full, inc, floor = run["full"], run["incremental_month"], run["plain_sql_floor"]
+        table = Table("phase", "full build s", "rows", "rows/s", f"incremental {inc['month']} s", "rows", "rows/s",
+                      title=f"{run['employees']:,} employees x {run['months']} months")
+        sim = run["simulate"]
+        table.add_row("simulate", str(sim["seconds"]), f"{sim['rows']:,}", f"{sim['rows_per_second']:,}", "", "", "")
+        for phase, f in full["phases"].items():
+            g = inc["phases"].get(phase, {})
+            table.add_row(phase, str(f["seconds"]), f"{f['rows']:,}" if "rows" in f else "",
+                          f"{f['rows_per_second']:,}" if f.get("rows_per_second") else "",
+                          str(g.get("seconds", "")), f"{g['rows']:,}" if "rows" in g else "",
+                          f"{g['rows_per_second']:,}" if g.get("rows_per_second") else "")
+        table.add_row("[bold]pipeline", f"[bold]{full['pipeline_seconds']}", "", "",
+                      f"[bold]{inc['pipeline_seconds']} ({inc['share_of_full']:.0%} of full)", "", "")
+        table.add_row("peak memory MiB", str(full["peak_memory_mb"]), "", "", str(inc["peak_memory_mb"]), "", "")
+        console.print(table)
+        console.print("dbt by layer (full): " + ", ".join(f"{k} {v} s" for k, v in full["dbt_layers_seconds"].items()))
+        console.print("dbt by layer (incremental month): "
+                      + ", ".join(f"{k} {v} s" for k, v in inc["dbt_layers_seconds"].items()))
+        console.print(f"simulator peak memory: {sim['peak_memory_mb']} MiB")
+        console.print(f"plain DuckDB floor for the models: {floor['models_seconds_plain_duckdb']} s; dbt steps "
+                      f"{floor['dbt_steps_seconds']} s (ratio {floor['overhead_ratio_dbt_steps']}), models inside "
+                      f"dbt {floor['models_seconds_in_dbt']} s (ratio {floor['overhead_ratio_models']})")
+        console.print("targets: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in run["targets"].items()) + "\n")
+    console.print(f"figures: {report['path']}")

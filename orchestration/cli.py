@@ -238,29 +238,13 @@ def bench(
     large_months: Annotated[int, typer.Option(help="Large size: months.")] = 24,
 ) -> None:
     """Measure each phase (simulate, ingest, dbt by layer, gates, publish) and the plain-SQL floor."""
-    from orchestration.bench import run_bench
+    from orchestration.bench import render, run_bench
 
     _use()
     sizes = [(employees, months)] + ([(large_employees, large_months)] if large_employees else [])
     with console.status(f"Benchmarking {', '.join(f'{e} employees x {m} months' for e, m in sizes)}"):
         report = run_bench(get_settings().home / "bench", sizes)
-    for run in report["runs"]:
-        table = Table("phase", "seconds", "rows", "rows/s", title=f"{run['employees']} employees x "
-                      f"{run['months']} months: pipeline {run['pipeline_seconds']} s")
-        for phase, f in run["phases"].items():
-            table.add_row(phase, str(f["seconds"]), f"{f['rows']:,}" if "rows" in f else "",
-                          f"{f['rows_per_second']:,}" if f.get("rows_per_second") else "")
-        console.print(table)
-        layers = ", ".join(f"{k} {v} s" for k, v in run["dbt_layers_seconds"].items())
-        floor = run["plain_sql_floor"]
-        console.print(f"dbt by layer: {layers}")
-        console.print(f"plain DuckDB floor for the models: {floor['models_seconds_plain_duckdb']} s; dbt step "
-                      f"{floor['dbt_step_seconds']} s (ratio {floor['overhead_ratio_dbt_step']}), models inside "
-                      f"dbt {floor['models_seconds_in_dbt']} s (ratio {floor['overhead_ratio_models']})")
-        mem = run["peak_memory"]
-        console.print(f"peak memory of the pipeline process: {mem['process_mb']} MiB")
-        console.print(f"incremental month: {run['incremental_month']}\n")
-    console.print(f"figures: {report['path']}")
+    render(report, console)
 
 
 @app.command()

@@ -6,7 +6,12 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.alerts import alerts_outbox_sensor, build_published_alerts_asset
-from orchestration.dbt_assets import build_dbt_assets, scorelink_dbt_project
+from orchestration.dbt_assets import (
+    build_dbt_assets,
+    build_monthly_dbt_assets,
+    build_monthly_upstream_dbt_assets,
+    scorelink_dbt_project,
+)
 from orchestration.ingest_assets import LandingResource, build_all_ingest
 from orchestration.publish_assets import build_published_scores_asset, published_period_close
 from orchestration.quality_checks import build_quality_checks
@@ -26,6 +31,8 @@ ingest_assets, ingest_checks = build_all_ingest()
 dbt_models = build_dbt_assets()
 # dbt target postgres or spark: the raw and config tables are copied there after ingest, before dbt.
 target_landing = build_target_landing_asset(settings)
+# The large facts, incremental by month: a run with a partition key builds that month only (docs/performance.md).
+dbt_monthly_models = [build_monthly_upstream_dbt_assets(), build_monthly_dbt_assets()]
 # Blocking checks: row reconciliation per landing entity, and one Great Expectations suite per check.
 blocking_checks = [*ingest_checks, *build_quality_checks()]
 published_scores = build_published_scores_asset(
@@ -68,8 +75,8 @@ period_close_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, build_scorecard_asset(), *filter(None, [target_landing]), dbt_models, published_scores,
-            published_period_close,
+    assets=[*ingest_assets, build_scorecard_asset(), *filter(None, [target_landing]), *dbt_monthly_models, dbt_models,
+            published_scores, published_period_close,
             build_published_alerts_asset(key.asset_key for checks in blocking_checks for key in checks.check_keys)],
     asset_checks=blocking_checks,
     jobs=[pipeline_job, period_close_job],

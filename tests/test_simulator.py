@@ -275,3 +275,32 @@ def test_rejects_a_company_too_small(tmp_path):
     with pytest.raises(ValueError, match="start_month"):
         simulate(tmp_path, employees=40, months=3, start_month="2024-13")
     assert not (tmp_path / "landing").exists()
+
+
+def test_json_lines_writer_matches_json_dumps_row_by_row(tmp_path):
+    """The column-wise JSON lines writer writes what json.dumps of each row writes, escapes included; the
+    ingest reader (its one-pass path) reads the same text back."""
+    from ingest.simulator.layout import LandingFile
+    from ingest.simulator.writers import _json_value, write_jsonl
+
+    contract = default_contracts()["crm.activities"]
+    tricky = ['say "hi"', "back\\slash", "line\nbreak", "tab\there", "客户拜访", "", None, "ctrl\x01char"]
+    n = len(tricky)
+    frame = pd.DataFrame({
+        "activity_id": [f"AC{k}" for k in range(n)], "employee_id": ["E1"] * n, "customer_id": ["C1"] * n,
+        "started_at": ["2024-01-02T09:00:00"] * n,
+        "duration_minutes": ["30", "0", None, "45", "x7", "12", "3", "9"],
+        "method": ["visit"] * n, "content": tricky, "outcome": ["ok"] * n,
+    }, columns=contract.column_names, dtype=object)
+    frame = frame.where(frame.notna(), None)
+    path = tmp_path / "activities.jsonl"
+    write_jsonl(path, LandingFile(contract.name, "crm/activities/activities.jsonl", "jsonl", frame), contract)
+    kinds = [c.type for c in contract.columns]
+    expected = "".join(
+        json.dumps({k: _json_value(t, v) for k, t, v in zip(contract.column_names, kinds, row, strict=True)},
+                   ensure_ascii=False) + "\n"
+        for row in frame.itertuples(index=False, name=None))
+    assert path.read_text(encoding="utf-8") == expected
+    back = read_landing_file(path, contract).records
+    assert back["content"].tolist() == [None if v is None else (v.strip() or None) for v in tricky]
+    assert back["duration_minutes"].tolist() == ["30", "0", None, "45", "x7", "12", "3", "9"]

@@ -52,6 +52,8 @@ def booleans(values) -> np.ndarray:
 
 
 def texts(values) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "U":  # numpy text: no None possible
+        return values.astype(object)
     return _obj([None if v is None else str(v) for v in values])
 
 

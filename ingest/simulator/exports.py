@@ -23,7 +23,11 @@ class Table:
 
 
 def _eid(c: Company, idxs) -> np.ndarray:
+    """Employee ids for person indexes (None or a negative index: no one)."""
     people = c.org.people
+    if isinstance(idxs, np.ndarray) and idxs.dtype.kind in "iu":  # vectorized: one lookup table per company
+        ids = np.array([p.employee_id for p in people] + [None], dtype=object)
+        return ids[np.where(idxs < 0, len(people), idxs)]
     return cells.texts(
         [None if i is None or (isinstance(i, (int, np.integer)) and i < 0) else people[int(i)].employee_id for i in idxs]
     )

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -83,18 +84,48 @@ def _json_value(kind: str, value):
     return value
 
 
+_JSON_UNSAFE = r'["\\\x00-\x1f]'  # characters json.dumps escapes (ensure_ascii=False)
+
+
+def _json_column(values: pd.Series, kind: str) -> np.ndarray:
+    """Each cell of a column as json.dumps would write it (after _json_value), vectorized.
+
+    Text that needs no escaping is quoted directly; the rest, and every number or boolean, goes through
+    json.dumps once per distinct value. Byte for byte what the row-by-row writer produced.
+    """
+    out = np.full(len(values), "null", dtype=object)
+    present = values.notna().to_numpy()
+    if not present.any():
+        return out
+    cells = values[present]
+    if kind in ("string", "date", "timestamp"):
+        text = cells.astype(str)
+        unsafe = text.str.contains(_JSON_UNSAFE, regex=True).to_numpy()
+        quoted = ('"' + text + '"').to_numpy(dtype=object)
+        if unsafe.any():
+            quoted[unsafe] = [json.dumps(v, ensure_ascii=False) for v in text[unsafe]]
+        out[present] = quoted
+    else:
+        uniques = pd.unique(cells)
+        encoded = {v: json.dumps(_json_value(kind, v), ensure_ascii=False) for v in uniques}
+        out[present] = cells.map(encoded).to_numpy(dtype=object)
+    return out
+
+
 def write_jsonl(path: Path, f: LandingFile, contract: Contract) -> None:
     kinds = [c.type for c in contract.columns]
     names = list(f.frame.columns)
     plain = all(k in ("string", "date", "timestamp") for k in kinds)
-    out = []
-    for row in f.frame.itertuples(index=False, name=None):
-        if plain:
-            obj = dict(zip(names, row, strict=True))
-        else:
-            obj = {n: _json_value(k, v) for n, k, v in zip(names, kinds, row, strict=True)}
-        out.append(json.dumps(obj, ensure_ascii=False))
-    path.write_bytes(("\n".join(out) + "\n").encode("utf-8"))
+    if not len(f.frame):
+        path.write_bytes(b"\n")
+        return
+    lines = None
+    for i, (name, kind) in enumerate(zip(names, kinds, strict=True)):
+        column = _json_column(f.frame[name], "string" if plain else kind)
+        prefix = ("{" if i == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
+        lines = prefix + column if lines is None else lines + (prefix + column)
+    lines = lines + "}"
+    path.write_bytes(("\n".join(lines.tolist()) + "\n").encode("utf-8"))
 
 
 def write_parquet(path: Path, f: LandingFile, contract: Contract) -> None:

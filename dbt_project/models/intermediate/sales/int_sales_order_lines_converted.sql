@@ -1,3 +1,5 @@
+{{ config(**monthly_incremental_config()) }}
+
 with
 
 order_lines as (
@@ -12,33 +14,54 @@ orders as (
 
 ),
 
-joined as (
+lines_with_orders as (
 
+    -- every line with its header (cancelled ones too: a late cancellation must still rebuild its month)
     select
-        order_lines.order_id,
-        order_lines.line_number,
+        order_lines.*,
         orders.customer_id,
         orders.salesperson_id,
-        order_lines.sku,
         orders.channel,
         orders.region,
         orders.currency,
         orders.status,
-        order_lines.quantity,
-        order_lines.unit_price,
-        order_lines.unit_cost as unit_cost_base,
-        cast(order_lines.quantity as {{ dbt.type_numeric() }}) * order_lines.unit_price as net_amount,
-        cast(order_lines.quantity as {{ dbt.type_numeric() }}) * order_lines.unit_cost as cost_base,
-        orders.shipped_at is not null as is_shipped,
-        cast(orders.ordered_at as date) as ordered_date,
-        cast(orders.shipped_at as date) as shipped_date,
         orders.ordered_at,
         orders.confirmed_at,
-        orders.shipped_at
+        orders.shipped_at,
+        greatest(order_lines._loaded_at, orders._loaded_at) as _lines_loaded_at
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id
-    where orders.status <> 'cancelled'
+
+),
+
+joined as (
+
+    select
+        lines.order_id,
+        lines.line_number,
+        lines.customer_id,
+        lines.salesperson_id,
+        lines.sku,
+        lines.channel,
+        lines.region,
+        lines.currency,
+        lines.status,
+        lines.quantity,
+        lines.unit_price,
+        lines.unit_cost as unit_cost_base,
+        cast(lines.quantity as {{ dbt.type_numeric() }}) * lines.unit_price as net_amount,
+        cast(lines.quantity as {{ dbt.type_numeric() }}) * lines.unit_cost as cost_base,
+        lines.shipped_at is not null as is_shipped,
+        cast(lines.ordered_at as date) as ordered_date,
+        cast(lines.shipped_at as date) as shipped_date,
+        lines.ordered_at,
+        lines.confirmed_at,
+        lines.shipped_at,
+        lines._lines_loaded_at as _loaded_at
+    from lines_with_orders as lines
+    where lines.status <> 'cancelled'
+        and {{ monthly_window('ordered_at', 'lines_with_orders', '_lines_loaded_at') }}
 
 ),
 
@@ -88,7 +111,10 @@ final as (
         -- timestamps
         ordered_at,
         confirmed_at,
-        shipped_at
+        shipped_at,
+        -- lineage and incremental month (macro monthly_incremental_config): newest load of line or header
+        _loaded_at,
+        {{ partition_month('ordered_at') }} as _partition_month
     from converted
 
 )

@@ -1,8 +1,11 @@
+{{ config(**monthly_incremental_config()) }}
+
 with
 
 source as (
 
     select * from {{ source('attendance', 'punches') }}
+    where {{ monthly_window('punched_at', source('attendance', 'punches')) }}
 
 ),
 
@@ -29,7 +32,9 @@ renamed as (
         _source_file,
         _source_row,
         _loaded_at,
-        _row_hash
+        _row_hash,
+        -- incremental month (macro monthly_incremental_config)
+        {{ partition_month('punched_at') }} as _partition_month
 
     from deduped
 

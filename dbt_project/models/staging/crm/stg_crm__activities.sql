@@ -1,8 +1,11 @@
+{{ config(**monthly_incremental_config()) }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'activities') }}
+    where {{ monthly_window('started_at', source('crm', 'activities')) }}
 
 ),
 
@@ -33,7 +36,9 @@ renamed as (
         _source_file,
         _source_row,
         _loaded_at,
-        _row_hash
+        _row_hash,
+        -- incremental month (macro monthly_incremental_config)
+        {{ partition_month('started_at') }} as _partition_month
 
     from deduped
 

@@ -1,8 +1,11 @@
+{{ config(**monthly_incremental_config()) }}
+
 with
 
 source as (
 
     select * from {{ source('erp', 'inventory_snapshots') }}
+    where {{ monthly_window('snapshot_date', source('erp', 'inventory_snapshots')) }}
 
 ),
 
@@ -27,7 +30,9 @@ renamed as (
         _source_file,
         _source_row,
         _loaded_at,
-        _row_hash
+        _row_hash,
+        -- incremental month (macro monthly_incremental_config)
+        {{ partition_month('snapshot_date') }} as _partition_month
 
     from deduped
 
