@@ -61,7 +61,7 @@ late as (
 
     select
         new_customers.*,
-        {{ dbt.datediff('created_at', 'coalesce(first_contact_at, as_of_at)', 'second') }} / 86400.0 as waited_days
+        {{ divide(dbt.datediff('created_at', 'coalesce(first_contact_at, as_of_at)', 'second'), 86400) }} as waited_days
     from new_customers
     where (first_contact_at is null and deadline_at < as_of_at)
         or first_contact_at > deadline_at

@@ -122,14 +122,15 @@ metrics as (
         cast(
             case
                 when measured.cogs_base > 0 and measured.calendar_days > 0
-                    then measured.inventory_days_at_cost / measured.calendar_days * measured.window_days
-                        / measured.cogs_base
+                    then {{ divide('measured.inventory_days_at_cost * measured.window_days',
+                                   'measured.calendar_days * measured.cogs_base') }}
             end
         as {{ dbt.type_numeric() }}) as days_of_inventory,
         cast(
             case
                 when trailing_sales.trailing_shipped_qty > 0
-                    then measured.closing_qty * trailing_sales.trailing_sale_days / trailing_sales.trailing_shipped_qty
+                    then {{ divide('measured.closing_qty * trailing_sales.trailing_sale_days',
+                                   'trailing_sales.trailing_shipped_qty') }}
             end
         as {{ dbt.type_numeric() }}) as days_of_sales
     from measured

@@ -93,7 +93,7 @@ final as (
         buyer_id as primary_employee_id,
         {{ distinct_ids(['buyer_id', 'requester_id']) }} as responsible_employee_ids,
         -- numbers
-        cast(late_seconds / 3600.0 as {{ dbt.type_numeric() }}) as measured_value,
+        cast({{ divide('late_seconds', 3600) }} as {{ dbt.type_numeric() }}) as measured_value,
         cast({{ alert_setting(rule, 'threshold') }} as {{ dbt.type_numeric() }}) as threshold_value,
         'hours' as unit,
         case

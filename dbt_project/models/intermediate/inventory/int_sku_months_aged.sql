@@ -97,7 +97,7 @@ final as (
         cast(old_qty as {{ dbt.type_numeric() }}) as old_stock_qty,
         -- at the month end's average cost
         cast(
-            case when closing_qty > 0 then old_qty * closing_value_base / closing_qty else 0 end
+            case when closing_qty > 0 then {{ divide('old_qty * closing_value_base', 'closing_qty') }} else 0 end
         as {{ dbt.type_numeric() }}) as old_stock_value_base
     from aged
 

@@ -141,7 +141,7 @@ final as (
         cast(
             case
                 when recent.sales_3m_qty > 0
-                    then coalesce(current_stock.closing_qty, 0) * recent.sales_3m_days / recent.sales_3m_qty
+                    then {{ divide('coalesce(current_stock.closing_qty, 0) * recent.sales_3m_days', 'recent.sales_3m_qty') }}
             end
         as {{ dbt.type_numeric() }}) as days_of_cover,
         cast(
