@@ -42,6 +42,7 @@ import duckdb
 
 from orchestration.alerts_config import AlertsConfig, load_alerts_config
 from orchestration.settings import get_settings
+from orchestration.target_io import mart_reader
 from orchestration.warehouse import WarehouseResource
 
 ALERTS_MART = dg.AssetKey(["marts", "fct_alerts"])
@@ -91,8 +92,19 @@ def build_published_alerts_asset(gated_assets: Iterable[dg.AssetKey] = ()) -> dg
         "check upstream passed.",
     )
     def published_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        with warehouse.connect(read_only=True) as con:
-            path, rows = write_published_alerts(con, get_settings().published_dir)
+        reader = mart_reader(get_settings())
+        if reader is not None:  # dbt built the marts on PostgreSQL or Spark: read fct_alerts there
+            con = duckdb.connect()
+            try:
+                con.register("_fct_alerts", reader(f"select * from {'.'.join(ALERTS_MART.path)}", []))
+                con.execute("create schema marts")
+                con.execute("create view marts.fct_alerts as select * from _fct_alerts")
+                path, rows = write_published_alerts(con, get_settings().published_dir)
+            finally:
+                con.close()
+        else:
+            with warehouse.connect(read_only=True) as con:
+                path, rows = write_published_alerts(con, get_settings().published_dir)
         context.log.info(f"published {rows} alert(s) to {path}")
         return dg.MaterializeResult(metadata={"dagster/row_count": rows, "path": dg.MetadataValue.path(str(path))})
 
