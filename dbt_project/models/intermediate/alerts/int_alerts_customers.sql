@@ -8,13 +8,8 @@ with
 
 customers as (
 
-    select customer_id, owner_employee_id, created_at from {{ ref('stg_crm__customers') }}
-
-),
-
-activities as (
-
-    select customer_id, started_at from {{ ref('stg_crm__activities') }}
+    -- one row per customer with its first contact on or after the creation (shared with the follow-up KPI)
+    select customer_id, owner_employee_id, created_at, first_contact_at from {{ ref('int_customer_first_contacts') }}
 
 ),
 
@@ -24,34 +19,19 @@ data_window as (
 
 ),
 
-first_contacts as (
-
-    select
-        customers.customer_id,
-        min(activities.started_at) as first_contact_at
-    from customers
-    inner join activities
-        on customers.customer_id = activities.customer_id
-        and activities.started_at >= customers.created_at
-    group by customers.customer_id
-
-),
-
 new_customers as (
 
     select
         customers.customer_id,
         customers.owner_employee_id,
         customers.created_at,
-        first_contacts.first_contact_at,
+        customers.first_contact_at,
         data_window.window_end,
         {{ dbt.dateadd('day', alert_setting(rule, 'threshold'), 'customers.created_at') }} as deadline_at,
         -- the end of the window's last day
         cast({{ dbt.dateadd('day', 1, 'data_window.window_end') }} as {{ dbt.type_timestamp() }}) as as_of_at
     from customers
     cross join data_window
-    left join first_contacts
-        on customers.customer_id = first_contacts.customer_id
     where cast(customers.created_at as date) >= data_window.window_start
         and cast(customers.created_at as date) <= data_window.window_end
 

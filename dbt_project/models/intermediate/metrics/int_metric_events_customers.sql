@@ -30,17 +30,10 @@ satisfaction_responses as (
 
 ),
 
--- first contact with each new customer on or after its creation, by anyone
+-- first contact with each customer on or after its creation, by anyone (the same definition as the alert)
 first_contacts as (
 
-    select
-        customers.customer_id,
-        min(activities.started_at) as first_contact_at
-    from customers
-    inner join activities
-        on customers.customer_id = activities.customer_id
-        and activities.started_at >= customers.created_at
-    group by customers.customer_id
+    select customer_id, first_contact_at from {{ ref('int_customer_first_contacts') }}
 
 ),
 
