@@ -51,6 +51,8 @@ lint: $(STAMP)
 	sed 's|^dbt_artifacts_dir: .*|dbt_artifacts_dir: $(CURDIR)/output/lint/target|' dbt_project/dbt-bouncer.yml \
 	  > output/lint/dbt-bouncer.yml
 	cd dbt_project && ../$(BIN)/dbt-bouncer --config-file $(CURDIR)/output/lint/dbt-bouncer.yml
+	cd dbt_project && SCORELINK_WAREHOUSE=$(CURDIR)/output/lint/warehouse.duckdb \
+	  DBT_TARGET_PATH=$(CURDIR)/output/lint/sqlfluff-target ../$(BIN)/sqlfluff lint models --processes 2
 
 clean:
 	rm -rf output dbt_project/target dbt_project/logs

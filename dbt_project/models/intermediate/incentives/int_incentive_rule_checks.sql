@@ -44,6 +44,15 @@ definitions as (
 
 ),
 
+-- the last month of each segment
+segments_last as (
+
+    select employee_id, period_type, period_start, segment_id, max(month) as last_month
+    from segment_months
+    group by employee_id, period_type, period_start, segment_id
+
+),
+
 -- the subjects a person answers for at the end of their time in the period (latest segment, its last month)
 latest_subjects as (
 
@@ -65,11 +74,7 @@ latest_subjects as (
         and segments.period_type = segment_months.period_type
         and segments.period_start = segment_months.period_start
         and segments.segment_id = segment_months.segment_id
-    inner join (
-        select employee_id, period_type, period_start, segment_id, max(month) as last_month
-        from segment_months
-        group by employee_id, period_type, period_start, segment_id
-    ) as segments_last
+    inner join segments_last
         on segments.employee_id = segments_last.employee_id
         and segments.period_type = segments_last.period_type
         and segments.period_start = segments_last.period_start

@@ -62,7 +62,7 @@ months as (
         min(date_day) as first_day,
         max(date_day) as last_day
     from calendar
-    group by 1
+    group by cast({{ dbt.date_trunc('month', 'date_day') }} as date)
 
 ),
 

@@ -74,7 +74,7 @@ snapshot_days as (
         min(snapshot_date) as first_snapshot_date,
         max(snapshot_date) as last_snapshot_date
     from snapshots
-    group by 1
+    group by cast({{ dbt.date_trunc('month', 'snapshot_date') }} as date)
 
 ),
 
@@ -99,7 +99,7 @@ received as (
     inner join purchase_order_lines
         on receipts.po_id = purchase_order_lines.po_id
         and receipts.line_number = purchase_order_lines.line_number
-    group by 1, 2
+    group by purchase_order_lines.sku, cast({{ dbt.date_trunc('month', 'receipts.received_at') }} as date)
 
 ),
 

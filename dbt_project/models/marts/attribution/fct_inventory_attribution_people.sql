@@ -223,7 +223,7 @@ sales_people as (
         on sales_commitments.sku = commitment_totals.sku
         and sales_commitments.month_start = commitment_totals.month_start
     where commitment_totals.committed_qty > 0
-    group by 1, 2, 3
+    group by sales_commitments.sku, sales_commitments.month_start, sales_commitments.salesperson_id
 
 ),
 
