@@ -2,7 +2,8 @@
 
 A period's snapshot holds every published table for that month (PUBLISHED_TABLES, one per mart):
 role_scores, sales_rep_scores, incentives (the quarter closing in the month), kpi_scores and metric_values
-(month grain), inventory_attribution, attribution_people and attribution_departments. Each is
+(month grain), inventory_attribution, attribution_people, attribution_departments and hiring_funnel (the
+candidates who applied in the month, by stage). Each is
 published.<name> (period, version, then the mart's columns; key (period, version, <grain keys>)) with a view
 published.<name>_current holding the latest version of each period. Only closed periods
 are published: months whose last day the data has reached. A snapshot is keyed by (period, version).
@@ -192,8 +193,23 @@ ATTRIBUTION_DEPARTMENTS = PublishedTable(
                f"attributed_excess_value_base {_Q}, total_excess_value_base {_Q}"),
     key=("department",),
 )
+# The hiring funnel of the candidates who applied in the month (the application cohort), per hiring department, role,
+# recruiter, recruiter's department and stage. Both departments are kept apart: hiring_department_id is the
+# requisition's, recruiter_department_id the recruiter's own (the one the recruiting metrics and HR scorecards credit).
+HIRING_FUNNEL = PublishedTable(
+    name="hiring_funnel",
+    source="marts.fct_hiring_funnel_months",
+    month_column="application_month",
+    spec=_cols("application_month date, hiring_department_id varchar, role varchar, recruiter_id varchar, "
+               "recruiter_department_id varchar, stage varchar, stage_order bigint, candidates_entered bigint, "
+               "candidates_at_stage bigint, candidates_dropped bigint, conversion_from_previous decimal(28,6), "
+               "share_of_applicants decimal(28,6), avg_days_from_application decimal(28,6), "
+               "median_days_from_application decimal(28,6), stays_dated bigint, avg_days_in_stage decimal(28,6), "
+               "median_days_in_stage decimal(28,6)"),
+    key=("hiring_department_id", "role", "recruiter_id", "recruiter_department_id", "stage"),
+)
 PUBLISHED_TABLES = (ROLE_SCORES, SALES_REP_SCORES, INCENTIVES, KPI_SCORES, METRIC_VALUES, INVENTORY_ATTRIBUTION,
-                    ATTRIBUTION_PEOPLE, ATTRIBUTION_DEPARTMENTS)
+                    ATTRIBUTION_PEOPLE, ATTRIBUTION_DEPARTMENTS, HIRING_FUNNEL)
 
 VERSIONS_DDL = """
 create schema if not exists published;

@@ -15,7 +15,8 @@ Access (kept across copies, in schema scorelink_access):
     tree (recursive over org_employees.manager_id);
   - group role scorelink_reader: SELECT on the schema. Policies on person-level tables (role_scores,
     sales_rep_scores, incentives, kpi_scores, attribution_people, score_deltas, adjustments, org_employees, and
-    person/team rows of metric_values) let a reader see rows of their own subtree only. A manager sees their
+    person/team rows of metric_values) let a reader see rows of their own subtree only; hiring_funnel rows are seen
+    by the readers whose subtree holds the row's recruiter or someone of its hiring department. A manager sees their
     team; an employee who manages nobody sees their own rows; a reader role mapped to no employee sees no
     person-level row. Company-level tables (score_versions, version_tables, inventory_attribution,
     attribution_departments, department and company metric values) are readable by every reader. The owner
@@ -47,6 +48,10 @@ POLICIES = {
     "adjustment_decisions": f"adjustment_id in (select adjustment_id from {SCHEMA}.adjustments)",
     "org_employees": f"employee_id in (select {SUBTREE})",
     "metric_values": f"subject_type not in ('person', 'team') or subject_id in (select {SUBTREE})",
+    # a recruiter's funnel rows: their managers (and themselves); a hiring department's: the readers with someone
+    # of that department in their subtree (org_employees, itself filtered to the reader's subtree)
+    "hiring_funnel": f"recruiter_id in (select {SUBTREE}) or hiring_department_id in "
+                     f"(select department_id from {SCHEMA}.org_employees)",
 }
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -29,7 +29,7 @@ from orchestration.settings import REPO_ROOT
 SCORECARD = REPO_ROOT / "config" / "scorecards" / "inventory_trading.yml"
 COMPANY = {"employees": 30, "months": 3, "seed": 11}
 
-# The published scores, incentives and attribution: each must have rows, so the comparison cannot pass empty.
+# The published scores, incentives, attribution and hiring funnel: each must have rows, so the comparison cannot pass empty.
 MUST_HAVE_ROWS = [
     "fct_role_scores",
     "fct_kpi_scores",
@@ -40,6 +40,7 @@ MUST_HAVE_ROWS = [
     "fct_attribution_person_months",
     "fct_attribution_department_months",
     "fct_attribution_periods",
+    "fct_hiring_funnel_months",
 ]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import nbformat
+import pandas as pd
 import pytest
 
 from orchestration.notebook_reports import NotebookError, key_figures, notebook_paths, render_html, run_notebooks
@@ -172,6 +173,52 @@ def test_hiring_funnel_shows_the_published_recruiting_outcomes(home, run, period
     if "time_to_fill_days" in in_period:
         days, filled = in_period["time_to_fill_days"]
         assert shown["filled"] == filled and shown["avg_days_to_fill"] == pytest.approx(days / filled)
+
+
+STAGE_ORDER = {"applied": 1, "screened": 2, "interviewed": 3, "offered": 4, "hired": 5}
+
+
+def landing_funnel(home, periods):
+    """The funnel recomputed with pandas from the landing CSV files, independently of dbt: candidates who applied in
+    the periods, by the furthest stage reached (rejected / withdrawn: the application, or the offer when dated)."""
+    candidates = pd.read_csv(home / "landing" / "hr" / "candidates" / "candidates.csv", dtype=str)
+    requisitions = pd.read_csv(home / "landing" / "hr" / "requisitions" / "requisitions.csv", dtype=str)
+    rows = candidates[candidates["applied_date"].str[:7].isin(periods)].merge(
+        requisitions[["requisition_id", "department_id"]], on="requisition_id", how="left")
+    furthest = [max(STAGE_ORDER.get(stage, 1), 4 if isinstance(offer, str) else 1)
+                for stage, offer in zip(rows["stage"], rows["offer_date"], strict=True)]
+    rows = rows.assign(furthest=furthest, dropped=rows["stage"].isin(["rejected", "withdrawn"]))
+    entered = {stage: int((rows["furthest"] >= k).sum()) for stage, k in STAGE_ORDER.items()}
+    at_stage = {stage: int(((rows["furthest"] == k) & ~rows["dropped"]).sum()) for stage, k in STAGE_ORDER.items()}
+    dropped = {stage: int(((rows["furthest"] == k) & rows["dropped"]).sum()) for stage, k in STAGE_ORDER.items()}
+    return rows, entered, at_stage, dropped
+
+
+@pytest.mark.slow
+def test_hiring_funnel_stages_match_the_candidates_of_the_landing_files(home, run, period):
+    shown = figures(run["hiring_funnel"])
+    assert shown["funnel_period"] == period
+    published = [p for (p,) in query(home, "select distinct period from published.score_versions")]
+    all_rows, all_entered, _, _ = landing_funnel(home, published)
+    assert all_entered["applied"] > all_entered["hired"] > 0  # the demo has applicants and hires: not vacuous
+    assert shown["all_months_entered"] == {s: float(n) for s, n in all_entered.items()}
+    rows, entered, at_stage, dropped = landing_funnel(home, [period])
+    assert shown["cohort_entered"] == {s: float(n) for s, n in entered.items()}
+    assert shown["cohort_at_stage"] == {s: float(n) for s, n in at_stage.items()}
+    assert shown["cohort_dropped"] == {s: float(n) for s, n in dropped.items()}
+    assert (shown["cohort_applicants"], shown["cohort_hired"]) == (entered["applied"], entered["hired"])
+    for stage, previous in zip(list(STAGE_ORDER)[1:], list(STAGE_ORDER)[:-1], strict=True):
+        expected = entered[stage] / entered[previous] if entered[previous] else None
+        assert shown["cohort_conversion"][stage] == (pytest.approx(expected) if expected is not None else None)
+    # reporting by the department that hires: the requisitions' departments, not the recruiters'
+    by_hiring = rows.groupby("department_id").size().to_dict()
+    assert shown["applicants_by_hiring_department"] == {d: float(n) for d, n in by_hiring.items()}
+    hired = rows[rows["furthest"] == 5].groupby("department_id").size()
+    assert shown["hired_by_hiring_department"] == {d: float(hired.get(d, 0)) for d in by_hiring}
+    # the published table holds the same cohort
+    assert dict(query(home, """select stage, sum(candidates_entered) from published.hiring_funnel_current
+                               where period = ? group by stage""", [period])) == (
+        {s: n for s, n in entered.items()} if entered["applied"] else {})
 
 
 @pytest.mark.slow

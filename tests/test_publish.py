@@ -1,6 +1,7 @@
 """Publication: versioned, immutable snapshots; republishing the same inputs is a no-op."""
 
 import datetime as dt
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -215,3 +216,50 @@ def test_an_open_period_or_a_failed_gate_is_not_published(con):
     # the refused publication rolled back entirely (not even the store was created)
     assert con.execute("select count(*) from information_schema.tables where table_schema = 'published'"
                        ).fetchone()[0] == 0
+
+
+# Two cohorts of one requisition's candidates (D410 hires sales reps through recruiter E7 of D600) and one of March,
+# which is open: the hand-made funnel rows fct_hiring_funnel_months would hold (stages applied, offered and hired).
+HIRING_FUNNEL_MART = """
+create table marts.fct_hiring_funnel_months as
+select * from (values
+  (date '2024-01-01', 'D410', 'sales_rep', 'E7', 'D600', 'applied', 1, 5, 2, 1, null, 1.0, 0.0, 0.0, 0, null, null),
+  (date '2024-01-01', 'D410', 'sales_rep', 'E7', 'D600', 'offered', 4, 2, 1, 0, 0.4, 0.4, 12.5, 12.5, 1, 3.0, 3.0),
+  (date '2024-01-01', 'D410', 'sales_rep', 'E7', 'D600', 'hired', 5, 1, 1, 0, 0.5, 0.2, 16.0, 16.0, 0, null, null),
+  (date '2024-02-01', 'D410', 'sales_rep', 'E7', 'D600', 'applied', 1, 3, 3, 0, null, 1.0, 0.0, 0.0, 0, null, null),
+  (date '2024-03-01', 'D410', 'sales_rep', 'E7', 'D600', 'applied', 1, 1, 1, 0, null, 1.0, 0.0, 0.0, 0, null, null))
+  t(application_month, hiring_department_id, role, recruiter_id, recruiter_department_id, stage, stage_order,
+    candidates_entered, candidates_at_stage, candidates_dropped, conversion_from_previous, share_of_applicants,
+    avg_days_from_application, median_days_from_application, stays_dated, avg_days_in_stage, median_days_in_stage);
+"""
+
+
+def test_the_hiring_funnel_is_published_per_application_month_with_both_departments(tmp_path):
+    con = duckdb.connect()
+    try:
+        con.execute(MART + HIRING_FUNNEL_MART)
+        create_missing_marts(con)
+        publish_scores(con, run_id="run-1")
+        assert con.execute("select period, stage, candidates_entered, candidates_at_stage, conversion_from_previous, "
+                           "hiring_department_id, recruiter_department_id from published.hiring_funnel_current "
+                           "order by period, stage_order").fetchall() == [
+            ("2024-01", "applied", 5, 2, None, "D410", "D600"), ("2024-01", "offered", 2, 1, Decimal("0.4"), "D410", "D600"),
+            ("2024-01", "hired", 1, 1, Decimal("0.5"), "D410", "D600"), ("2024-02", "applied", 3, 3, None, "D410", "D600")]
+        # March is open (the data reaches 2 March): its cohort is not published yet
+        assert con.execute("select count(*) from published.hiring_funnel where period = '2024-03'").fetchone()[0] == 0
+        # a cohort moving on restates its month, with no employee's scores changed
+        con.execute("update marts.fct_hiring_funnel_months set candidates_at_stage = 2 "
+                    "where application_month = date '2024-02-01'")
+        results = publish_scores(con, run_id="run-2")
+        assert [(r.period, r.version, r.published, r.changed_rows) for r in results] == [
+            ("2024-01", 1, False, 0), ("2024-02", 2, True, 0)]
+        assert con.execute("select reason from published.score_versions where period = '2024-02' and version = 2"
+                           ).fetchone()[0] == "restatement: data changed in hiring_funnel"
+        files = write_serving_copies(con, tmp_path)
+    finally:
+        con.close()
+    assert duckdb.sql(f"select period, version, candidates_at_stage from '{files['hiring_funnel_current']}' "
+                      "where stage = 'applied' order by 1").fetchall() == [("2024-01", 1, 2), ("2024-02", 2, 2)]
+    with duckdb.connect(str(files["serving_duckdb"]), read_only=True) as serving:
+        assert serving.execute("select sum(candidates_entered) from published.hiring_funnel_current "
+                               "where stage = 'applied'").fetchone()[0] == 8

@@ -18,6 +18,14 @@ create table marts.dim_employees as select * from (values
   ('E9', null, 'D0'), ('E1', 'E9', 'D1'), ('E4', 'E1', 'D1'), ('E2', 'E9', 'D1'), ('E3', 'E2', 'D9'))
   t(employee_id, manager_id, department_id);
 """
+# Hiring funnel rows (January cohort): D1 hires through recruiter E3, D0 through E4, D9 through nobody.
+FUNNEL = """
+insert into marts.fct_hiring_funnel_months (application_month, hiring_department_id, role, recruiter_id,
+  recruiter_department_id, stage, stage_order, candidates_entered, candidates_at_stage, candidates_dropped, stays_dated)
+values (date '2024-01-01', 'D1', 'sales_rep', 'E3', 'D9', 'applied', 1, 4, 4, 0, 0),
+       (date '2024-01-01', 'D0', 'general_manager', 'E4', 'D1', 'applied', 1, 2, 2, 0, 0),
+       (date '2024-01-01', 'D9', 'buyer', 'unassigned', 'unassigned', 'applied', 1, 1, 1, 0, 0);
+"""
 
 
 @pytest.fixture
@@ -25,6 +33,7 @@ def warehouse():
     con = duckdb.connect()
     con.execute(MART + ORG)
     create_missing_marts(con)
+    con.execute(FUNNEL)
     publish_scores(con, run_id="run-1")
     yield con
     con.close()
@@ -76,6 +85,12 @@ def test_each_manager_sees_only_their_subtree(warehouse, postgres_dsn, roles):
     assert _as(postgres_dsn, roles["mgr_e1"], "select org.employee_id from scorelink_published.org_employees org "
                                               "order by 1") == [("E1",), ("E4",)]
     assert _as(postgres_dsn, roles["nobody"], "select count(*) from scorelink_published.score_versions") == [(2,)]
+    # the hiring funnel: rows of a recruiter in the reader's subtree, or of a department someone there works in
+    funnel = "select hiring_department_id from scorelink_published.hiring_funnel_current order by 1"
+    assert _as(postgres_dsn, roles["mgr_e1"], funnel) == [("D0",), ("D1",)]  # E4 recruits for D0; E1, E4 are in D1
+    assert _as(postgres_dsn, roles["mgr_e2"], funnel) == [("D1",), ("D9",)]  # E3 recruits for D1; E3 is in D9
+    assert _as(postgres_dsn, roles["emp_e3"], funnel) == [("D1",), ("D9",)]
+    assert _as(postgres_dsn, roles["nobody"], funnel) == []
     # the published values arrive unchanged
     assert _as(postgres_dsn, roles["mgr_e2"], "select period, version, final_score from "
                                               "scorelink_published.role_scores_current where employee_id = 'E2' "
