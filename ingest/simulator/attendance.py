@@ -145,6 +145,10 @@ def punches(
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     offsets = {tz: _offsets(period, tz) for tz in sorted({p.timezone for p in org.people})}
+    offset_secs = {
+        tz: np.array([(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in off], dtype=np.int64)
+        for tz, off in offsets.items()
+    }
     on_leave = np.zeros((len(org.people), period.n_days), dtype=bool)
     for row in leave_rows:
         if row["status"] == "approved":
@@ -185,7 +189,7 @@ def punches(
         keep_in = rng.random(n) >= 0.003
         keep_out = rng.random(n) >= 0.007
         off = offsets[p.timezone][days]
-        off_sec = np.array([(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in off])
+        off_sec = offset_secs[p.timezone][days]
         seg_role = org.role_day[p.idx, days]
         is_rep = seg_role == ROLE_CODE["sales_rep"]
         if p.country != "CN":

@@ -38,7 +38,9 @@ def decimals(values, places: int = 2) -> np.ndarray:
         else values.astype(float)
     )
     missing = np.isnan(arr)
-    text = np.char.mod(f"%.{places}f", np.round(np.where(missing, 0.0, arr), places) + 0.0).astype(object)
+    rounded = np.round(np.where(missing, 0.0, arr), places) + 0.0
+    distinct, where = np.unique(rounded, return_inverse=True)  # format each distinct value once
+    text = np.char.mod(f"%.{places}f", distinct).astype(object)[where.reshape(-1)]
     text[missing] = None
     return text
 

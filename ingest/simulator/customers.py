@@ -51,6 +51,7 @@ class _Book:
         self.owner: list[int] = []
         self.since: list[int] = []
         self.segments: list[tuple[int, int, int, int]] = []
+        self.held: dict[int, set[int]] = {}  # rep -> customers the rep owns now (kept in step with owner)
 
     def new_customer(self, rep: int, region: str, created: dt.datetime, day: int, acquired: bool) -> int:
         rng, person = self.rng, self.org.people[rep]
@@ -78,6 +79,7 @@ class _Book:
             }
         )
         self.owner.append(rep)
+        self.held.setdefault(rep, set()).add(c)
         self.since.append(max(0, day + 1) if acquired else 0)
         return c
 
@@ -86,10 +88,12 @@ class _Book:
             return
         if day > self.since[c]:
             self.segments.append((c, self.owner[c], self.since[c], day - 1))
+        self.held[self.owner[c]].discard(c)
+        self.held.setdefault(rep, set()).add(c)
         self.owner[c], self.since[c] = rep, day
 
     def held_by(self, rep: int) -> list[int]:
-        return [c for c, o in enumerate(self.owner) if o == rep]
+        return sorted(self.held.get(rep, ()))
 
     def close(self) -> None:
         last = self.period.n_days - 1

@@ -48,30 +48,39 @@ def build_finance(
     invoices, payments = [], []
     shipped = np.flatnonzero(orders.status == "shipped")
     ship_day = (orders.shipped_at.astype("datetime64[D]") - period.epoch).astype(np.int64)
-    for o in shipped[np.argsort(orders.shipped_at[shipped], kind="stable")]:
-        c = int(orders.customer[o])
-        day = int(ship_day[o])
-        inv_date = period.date(day)
-        terms = int(customers.terms[c])
-        total = round(float(amount[o]), 2)
+    order_by_ship = shipped[np.argsort(orders.shipped_at[shipped], kind="stable")]
+    dates = period.dates()
+    customer_of = orders.customer.tolist()
+    ship_day_of = ship_day.tolist()
+    amount_of = amount.tolist()
+    currency_of = orders.currency.tolist()
+    terms_of = customers.terms.tolist()
+    slow_of = customers.slow_payer.tolist()
+    normal, uniform, random, integers = rng.normal, rng.uniform, rng.random, rng.integers
+    for o in order_by_ship.tolist():  # one invoice per shipped order, the random draws in shipping order
+        c = customer_of[o]
+        day = ship_day_of[o]
+        inv_date = dates[day] if 0 <= day < n_days else period.date(day)
+        terms = int(terms_of[c])
+        total = round(float(amount_of[o]), 2)
         inv = {
             "invoice_id": f"INV{len(invoices) + 1:07d}",
-            "order": int(o),
+            "order": o,
             "date": inv_date,
             "due": inv_date + dt.timedelta(days=terms),
             "amount": total,
-            "currency": str(orders.currency[o]),
+            "currency": str(currency_of[o]),
         }
         invoices.append(inv)
         if total <= 0:
             continue  # credit note for a return: settled against later invoices
-        pay_day = day + terms + int(round(rng.normal(3 + (20 if customers.slow_payer[c] else 0), 8)))
+        pay_day = day + terms + int(round(normal(3 + (20 if slow_of[c] else 0), 8)))
         pay_day = max(day + 3, pay_day)
         parts = [(pay_day, total)]
-        if rng.random() < 0.07:
-            first = round(total * rng.uniform(0.4, 0.7), 2)
+        if random() < 0.07:
+            first = round(total * uniform(0.4, 0.7), 2)
             parts = [
-                (max(day + 1, pay_day - int(rng.integers(10, 21))), first),
+                (max(day + 1, pay_day - int(integers(10, 21))), first),
                 (pay_day, round(total - first, 2)),
             ]
         for when, value in parts:
@@ -79,7 +88,7 @@ def build_finance(
                 payments.append(
                     {
                         "invoice_id": inv["invoice_id"],
-                        "date": period.date(when),
+                        "date": dates[when] if when >= 0 else period.date(when),
                         "amount": value,
                         "currency": inv["currency"],
                         "day": when,

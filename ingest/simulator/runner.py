@@ -49,7 +49,7 @@ def simulate(
     written, rows = [], {name: 0 for name in contracts}
     for f in sorted(files, key=lambda f: f.rel):
         written.append(write_file(landing, f, contracts[f.entity]))
-        rows[f.entity] += len(f.frame)
+        rows[f.entity] += len(f)
     manifest = {
         "company_name": COMPANY_NAME,
         "base_currency": "CNY",
