@@ -7,6 +7,7 @@ import pandas as pd
 
 from ingest.contract import default_contracts
 from ingest.simulator import cells
+from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_texts
 from ingest.simulator.catalog import CATEGORIES
 from ingest.simulator.company import Company
 
@@ -396,31 +397,32 @@ def erp_tables(c: Company) -> list[Table]:
             n=len(orders.line_order),
         )
     )
-    inv = c.finance.invoices
+    inv, pay = c.finance.invoices, c.finance.payments
     tables.append(
         Table(
             "erp.invoices",
             {
-                "invoice_id": cells.texts([r["invoice_id"] for r in inv]),
-                "order_id": cells.texts([orders.ids[r["order"]] for r in inv]),
-                "invoice_date": cells.dates([r["date"] for r in inv]),
-                "due_date": cells.dates([r["due"] for r in inv]),
-                "amount": cells.decimals([r["amount"] for r in inv]),
-                "currency": cells.texts([r["currency"] for r in inv]),
+                "invoice_id": inv.ids,
+                "order_id": lambda i: order_ids[inv.order[i]],
+                "invoice_date": lambda i: cells.dates(period.epoch + inv.day[i]),
+                "due_date": lambda i: cells.dates(period.epoch + inv.day[i] + inv.terms[i]),
+                "amount": lambda i: cells.decimals(inv.amount[i]),
+                "currency": lambda i: inv.currency[i],
             },
+            n=inv.n,
         )
     )
-    pay = c.finance.payments
     tables.append(
         Table(
             "erp.payments",
             {
-                "payment_id": cells.texts([r["payment_id"] for r in pay]),
-                "invoice_id": cells.texts([r["invoice_id"] for r in pay]),
-                "paid_date": cells.dates([r["date"] for r in pay]),
-                "amount": cells.decimals([r["amount"] for r in pay]),
-                "currency": cells.texts([r["currency"] for r in pay]),
+                "payment_id": lambda i: np.array([f"PAY{k + 1:07d}" for k in i.tolist()], dtype=object),
+                "invoice_id": lambda i: inv.ids(pay.invoice[i]),
+                "paid_date": lambda i: cells.dates(period.epoch + pay.day[i]),
+                "amount": lambda i: cells.decimals(pay.amount[i]),
+                "currency": lambda i: pay.currency[i],
             },
+            n=pay.n,
         )
     )
     # daily snapshots: every sku from its launch (or first stock) on
@@ -587,11 +589,11 @@ def attendance_tables(c: Company) -> list[Table]:
         Table(
             "attendance.punches",
             {
-                "punch_id": lambda i: cells.texts(pu["id"][i]),
+                "punch_id": punch_ids,
                 "employee_id": lambda i: _eid(c, pu["employee"][i]),
-                "punched_at": lambda i: cells.texts(pu["text"][i]),
-                "direction": lambda i: cells.texts(pu["direction"][i]),
-                "device_id": lambda i: cells.texts(pu["device"][i]),
+                "punched_at": lambda i: punch_texts(pu, i),
+                "direction": lambda i: DIRECTIONS[pu["direction"][i]],
+                "device_id": lambda i: DEVICES[pu["device"][i]],
             },
             month=period.month_of_day[(pu["local"].astype("datetime64[D]") - period.epoch).astype(np.int64)],
             n=len(pu["local"]),

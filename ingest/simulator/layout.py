@@ -123,10 +123,18 @@ class LandingFile:
         self.edits = {(pos - int(shift[pos]), col): v for (pos, col), v in self.edits.items() if keep[pos]}
         self.rows = self.rows[keep]
 
-    def ready(self) -> LandingFile:
-        """A copy holding its text (what a writer reads); drop it once written."""
-        out = LandingFile(self.entity, self.rel, self.fmt, self.frame, self.month)
-        out.raw_lines, out.appended_at = dict(self.raw_lines), self.appended_at
+    def ready(self, start: int = 0, stop: int | None = None) -> LandingFile:
+        """A copy of rows start:stop holding their text (what a writer reads); drop it once written.
+
+        A chunk that starts after row 0 carries no header: its raw_lines count from its own first line."""
+        stop = len(self) if stop is None else min(stop, len(self))
+        part = LandingFile(self.entity, self.rel, self.fmt, month=self.month, table=self.table, rows=self.rows[start:stop])
+        part.edits = {(pos - start, col): v for (pos, col), v in self.edits.items() if start <= pos < stop}
+        out = LandingFile(self.entity, self.rel, self.fmt, part.frame, self.month)
+        offset = 0 if start == 0 else start + self.header_rows  # lines before this chunk's first line
+        n_lines = stop - start + (self.header_rows if start == 0 else 0)
+        out.raw_lines = {n - offset: line for n, line in self.raw_lines.items() if 1 <= n - offset <= n_lines}
+        out.appended_at = self.appended_at
         return out
 
 

@@ -23,11 +23,13 @@ FIXED_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
 ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
 
-def write_csv(path: Path, f: LandingFile, encoding: str = "utf-8") -> None:
+def _csv_text(f: LandingFile, header: bool = True) -> str:
+    """CSV text of a (ready) file or chunk; raw_lines are numbered within this text (1 = its first line)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     frame = f.frame
-    writer.writerow(list(frame.columns))
+    if header:
+        writer.writerow(list(frame.columns))
     writer.writerows(frame.itertuples(index=False, name=None))
     text = buf.getvalue()
     if f.raw_lines:
@@ -35,7 +37,11 @@ def write_csv(path: Path, f: LandingFile, encoding: str = "utf-8") -> None:
         for row_number, line in f.raw_lines.items():
             lines[row_number - 1] = line
         text = "\n".join(lines)
-    path.write_bytes(text.encode(encoding))
+    return text
+
+
+def write_csv(path: Path, f: LandingFile, encoding: str = "utf-8") -> None:
+    path.write_bytes(_csv_text(f).encode(encoding))
 
 
 def write_xlsx(path: Path, f: LandingFile, contract: Contract) -> None:
@@ -129,19 +135,19 @@ def _json_column(values: pd.Series, kind: str) -> np.ndarray:
     return out
 
 
-def write_jsonl(path: Path, f: LandingFile, contract: Contract) -> None:
+def _jsonl_text(f: LandingFile, contract: Contract) -> str:
     kinds = [c.type for c in contract.columns]
     frame = f.frame
     names = list(frame.columns)
     plain = all(k in ("string", "date", "timestamp") for k in kinds)
-    if not len(frame):
-        path.write_bytes(b"\n")
-        return
     keys = [json.dumps(name, ensure_ascii=False).replace("%", "%%") for name in names]
     template = "{" + ", ".join(f"{key}: %s" for key in keys) + "}"
     columns = [_json_column(frame[name], "string" if plain else kind) for name, kind in zip(names, kinds, strict=True)]
-    lines = [template % row for row in zip(*columns, strict=True)]
-    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    return "".join(template % row + "\n" for row in zip(*columns, strict=True))
+
+
+def write_jsonl(path: Path, f: LandingFile, contract: Contract) -> None:
+    path.write_bytes(_jsonl_text(f, contract).encode("utf-8") if len(f.frame) else b"\n")
 
 
 def write_parquet(path: Path, f: LandingFile, contract: Contract) -> None:
@@ -165,10 +171,24 @@ def write_parquet(path: Path, f: LandingFile, contract: Contract) -> None:
     pq.write_table(table, path, compression="snappy")
 
 
-def write_file(landing: Path, f: LandingFile, contract: Contract) -> Path:
+CHUNK_ROWS = 200_000  # CSV and JSON lines files are formatted and written this many rows at a time
+
+
+def write_file(landing: Path, f: LandingFile, contract: Contract, chunk_rows: int = CHUNK_ROWS) -> Path:
+    """Write one landing file; its text is built now (a chunk of rows at a time for CSV and JSON lines) and
+    dropped once written, so memory holds one chunk's text whatever the file's size."""
     path = landing / f.rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    f = f.ready()  # the file's text, built now and dropped once written
+    if f.fmt in ("csv", "csv-gbk", "jsonl") and len(f):
+        encoding = "gbk" if f.fmt == "csv-gbk" else "utf-8"
+        with path.open("wb") as out:
+            for start in range(0, len(f), chunk_rows):
+                part = f.ready(start, start + chunk_rows)
+                text = _jsonl_text(part, contract) if f.fmt == "jsonl" else _csv_text(part, header=start == 0)
+                out.write(text.encode(encoding))
+                del part, text
+        return path
+    f = f.ready()
     if f.fmt == "csv":
         write_csv(path, f)
     elif f.fmt == "csv-gbk":
