@@ -46,6 +46,8 @@ def decimals(values, places: int = 2) -> np.ndarray:
 
 
 def integers(values) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":  # no None possible: numpy writes the digits
+        return values.astype(str).astype(object)
     return _obj([None if v is None else str(int(v)) for v in values])
 
 

@@ -10,6 +10,7 @@ from ingest.simulator import cells
 from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_texts
 from ingest.simulator.catalog import CATEGORIES
 from ingest.simulator.company import Company
+from ingest.simulator.crm import activity_content, activity_ids
 
 WAREHOUSE = "WH-SH01"
 
@@ -256,25 +257,26 @@ def crm_tables(c: Company) -> list[Table]:
         Table(
             "crm.inquiries",
             {
-                "inquiry_id": cells.texts(inq["id"]),
-                "customer_id": cid[inq["customer"]],
-                "assignee_employee_id": _eid(c, inq["rep"]),
-                "received_at": cells.stamps(inq["received"]),
-                "first_response_at": cells.stamps(inq["response"]),
-                "channel": cells.texts(inq["channel"]),
+                "inquiry_id": lambda i: cells.texts(inq["id"][i]),
+                "customer_id": lambda i: cid[inq["customer"][i]],
+                "assignee_employee_id": lambda i: _eid(c, inq["rep"][i]),
+                "received_at": lambda i: cells.stamps(inq["received"][i]),
+                "first_response_at": lambda i: cells.stamps(inq["response"][i]),
+                "channel": lambda i: cells.texts(inq["channel"][i]),
             },
+            n=len(inq["received"]),
         ),
         Table(
             "crm.activities",
             {
-                "activity_id": lambda i: cells.texts(act["id"][i]),
+                "activity_id": activity_ids,
                 "employee_id": lambda i: _eid(c, act["rep"][i]),
                 "customer_id": lambda i: cid[act["customer"][i]],
                 "started_at": lambda i: cells.stamps(act["at"][i]),
                 "duration_minutes": lambda i: cells.integers(act["duration"][i]),
-                "method": lambda i: cells.texts(act["method"][i]),
-                "content": lambda i: act["content"][i],
-                "outcome": lambda i: cells.texts(act["outcome"][i]),
+                "method": lambda i: act["method_texts"][act["method"][i]],
+                "content": lambda i: activity_content(act, i),
+                "outcome": lambda i: act["outcome_texts"][act["outcome"][i]],
             },
             month=period.month_of_day[(act["at"].astype("datetime64[D]") - period.epoch).astype(np.int64)],
             n=len(act["at"]),
@@ -361,7 +363,7 @@ def erp_tables(c: Company) -> list[Table]:
         )
     )
     o_month = period.month_of_day[orders.day]
-    order_ids = np.array(orders.ids, dtype=object)
+    order_ids = orders.ids  # formatted per row index when asked for
     customer_ids = np.array(c.customers.ids, dtype=object)
     tables.append(
         Table(
@@ -379,7 +381,7 @@ def erp_tables(c: Company) -> list[Table]:
                 "status": lambda i: cells.texts(orders.status[i]),
             },
             month=o_month,
-            n=len(order_ids),
+            n=orders.n,
         )
     )
     tables.append(

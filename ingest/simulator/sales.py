@@ -29,6 +29,26 @@ LOW_CONVERSION_RATE = 0.25  # order rate of the busy rep with low conversion
 CANCEL_SHARE = 0.02
 
 
+class SequentialIds:
+    """Ids numbered by position (SO0000001, ...), made when asked for rather than kept as strings."""
+
+    def __init__(self, prefix: str, width: int, n: int):
+        self.prefix, self.width, self.n = prefix, width, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k):
+        if isinstance(k, np.ndarray):
+            return np.array([f"{self.prefix}{i + 1:0{self.width}d}" for i in k.tolist()], dtype=object)
+        if not -self.n <= k < self.n:
+            raise IndexError(k)
+        return f"{self.prefix}{k % self.n + 1:0{self.width}d}"
+
+    def __iter__(self):
+        return (self[k] for k in range(self.n))
+
+
 @dataclass
 class Orders:
     rep: np.ndarray
@@ -51,7 +71,7 @@ class Orders:
     baseline: np.ndarray  # [sku, month] expected units without the owner effect (what sales would commit)
     quota_basis: np.ndarray  # [rep row, day] expected orders per day used for quotas
     quota_reps: np.ndarray  # person index per quota_basis row
-    ids: list[str] = field(default_factory=list)
+    ids: SequentialIds = field(default_factory=lambda: SequentialIds("SO", 7, 0))
     shipped_at: np.ndarray | None = None
     status: np.ndarray | None = None
     line_cost: np.ndarray | None = None
@@ -230,5 +250,5 @@ def generate_orders(
         baseline=baseline,
         quota_basis=basis,
         quota_reps=reps,
-        ids=[f"SO{k + 1:07d}" for k in range(n)],
+        ids=SequentialIds("SO", 7, n),
     )
