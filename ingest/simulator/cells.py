@@ -17,7 +17,8 @@ def _obj(values) -> np.ndarray:
 
 def dates(values) -> np.ndarray:
     if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.datetime64):
-        text = np.datetime_as_string(values.astype("datetime64[D]")).astype(object)
+        days, where = np.unique(values.astype("datetime64[D]"), return_inverse=True)  # few distinct days
+        text = np.datetime_as_string(days).astype(object)[where.reshape(-1)]
         text[np.isnat(values)] = None
         return text
     return _obj([None if v is None else v.isoformat() for v in values])

@@ -48,7 +48,7 @@ def _pick_customers(
     allow: np.ndarray | None = None,
 ) -> np.ndarray:
     """A customer the rep holds on each day (weighted by size); -1 where the rep holds none."""
-    segs = np.flatnonzero(customers.seg_rep == rep)
+    segs = customers.segments_of(rep)
     if len(segs) == 0 or len(days) == 0:
         return np.full(len(days), -1)
     cust = customers.seg_customer[segs]

@@ -8,7 +8,7 @@ win new customers every month. The customer master shows the owner at the end of
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,10 +38,26 @@ class Customers:
     seg_to: np.ndarray
     owner_final: np.ndarray
     acquired_by: np.ndarray  # person index of the rep who won the customer (-1 for old accounts)
+    _segs_by_rep: dict[int, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    def segments_of(self, rep: int) -> np.ndarray:
+        """Positions of the rep's ownership segments in ascending order: np.flatnonzero(seg_rep == rep),
+        from an index built once (one scan per rep would cost reps x segments)."""
+        if self._segs_by_rep is None:
+            self._segs_by_rep = group_positions(self.seg_rep)
+        return self._segs_by_rep.get(int(rep), np.empty(0, dtype=np.int64))
+
+
+def group_positions(keys: np.ndarray) -> dict[int, np.ndarray]:
+    """key -> ascending positions where keys == key, for every key (a stable sort instead of a scan per key)."""
+    order = np.argsort(keys, kind="stable")
+    values, starts = np.unique(keys[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    return {int(v): order[a:b] for v, a, b in zip(values.tolist(), starts.tolist(), ends.tolist(), strict=True)}
 
 
 class _Book:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.simulator.catalog import CATEGORIES, CATEGORY_SEASON, Catalog
-from ingest.simulator.customers import Customers
+from ingest.simulator.customers import Customers, group_positions
 from ingest.simulator.fx import FxRates
 from ingest.simulator.holidays import Calendars, spring_festival
 from ingest.simulator.org import REGIONS, ROLE_CODE, Org
@@ -146,9 +146,10 @@ def generate_orders(
     # customer of each order: among the accounts the rep holds that day (weekends: online accounts only)
     o_cust = np.full(len(o_day), -1, dtype=np.int64)
     online = customers.channel == "online"
+    orders_of = group_positions(o_rep)
     for r in np.unique(o_rep):
-        sel = np.flatnonzero(o_rep == r)
-        segs = np.flatnonzero(customers.seg_rep == r)
+        sel = orders_of[int(r)]
+        segs = customers.segments_of(r)
         if len(segs) == 0:
             continue
         days = o_day[sel][:, None]
