@@ -79,37 +79,36 @@ def build_finance(
     shipped = np.flatnonzero(orders.status == "shipped")
     ship_day = (orders.shipped_at.astype("datetime64[D]") - period.epoch).astype(np.int64)
     order_by_ship = shipped[np.argsort(orders.shipped_at[shipped], kind="stable")]
-    customer_of = orders.customer.tolist()
-    ship_day_of = ship_day.tolist()
-    amount_of = amount.tolist()
     terms_of = customers.terms.tolist()
     slow_of = customers.slow_payer.tolist()
     normal, uniform, random, integers = rng.normal, rng.uniform, rng.random, rng.integers
     inv_terms, inv_amount = [], []
     pay_invoice, pay_day_of, pay_amount = [], [], []
-    for k, o in enumerate(order_by_ship.tolist()):  # one invoice per shipped order, draws in shipping order
-        c = customer_of[o]
-        day = ship_day_of[o]
-        terms = int(terms_of[c])
-        total = round(float(amount_of[o]), 2)
-        inv_terms.append(terms)
-        inv_amount.append(total)
-        if total <= 0:
-            continue  # credit note for a return: settled against later invoices
-        pay_day = day + terms + int(round(normal(3 + (20 if slow_of[c] else 0), 8)))
-        pay_day = max(day + 3, pay_day)
-        parts = [(pay_day, total)]
-        if random() < 0.07:
-            first = round(total * uniform(0.4, 0.7), 2)
-            parts = [
-                (max(day + 1, pay_day - int(integers(10, 21))), first),
-                (pay_day, round(total - first, 2)),
-            ]
-        for when, value in parts:
-            if when < n_days:
-                pay_invoice.append(k)
-                pay_day_of.append(when)
-                pay_amount.append(value)
+    block = 100_000  # orders taken out of numpy at a time, as Python numbers (fast to loop over)
+    for start in range(0, len(order_by_ship), block):  # one invoice per shipped order, draws in shipping order
+        part = order_by_ship[start : start + block]
+        values = zip(orders.customer[part].tolist(), ship_day[part].tolist(), amount[part].tolist(), strict=True)
+        for k, (c, day, order_amount) in enumerate(values, start=start):
+            terms = int(terms_of[c])
+            total = round(float(order_amount), 2)
+            inv_terms.append(terms)
+            inv_amount.append(total)
+            if total <= 0:
+                continue  # credit note for a return: settled against later invoices
+            pay_day = day + terms + int(round(normal(3 + (20 if slow_of[c] else 0), 8)))
+            pay_day = max(day + 3, pay_day)
+            parts = [(pay_day, total)]
+            if random() < 0.07:
+                first = round(total * uniform(0.4, 0.7), 2)
+                parts = [
+                    (max(day + 1, pay_day - int(integers(10, 21))), first),
+                    (pay_day, round(total - first, 2)),
+                ]
+            for when, value in parts:
+                if when < n_days:
+                    pay_invoice.append(k)
+                    pay_day_of.append(when)
+                    pay_amount.append(value)
     invoices = Invoices(
         order=order_by_ship.astype(np.int64),
         day=ship_day[order_by_ship],
