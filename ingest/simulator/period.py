@@ -53,16 +53,9 @@ class Period:
         self.month_of_day = np.repeat(np.arange(months), self.month_len)
         self.weekday = (np.arange(self.n_days) + self.start.weekday()) % 7
         self.years = sorted({d.year for d in self.month_starts})
-        self._dates: list[dt.date] | None = None
 
     def date(self, i: int) -> dt.date:
         return self.start + dt.timedelta(days=int(i))
-
-    def dates(self) -> list[dt.date]:
-        """The period's days as dates (index i holds date(i)), built once."""
-        if self._dates is None:
-            self._dates = [self.start + dt.timedelta(days=i) for i in range(self.n_days)]
-        return self._dates
 
     def index(self, day: dt.date) -> int:
         return (day - self.start).days
