@@ -16,6 +16,8 @@ FLEX_SALES = ("flexible", "07:00", "20:00", 8.0)
 FLEX_OFFICE = ("flexible", "08:00", "19:00", 8.0)
 FIXED_OFFICE = ("fixed", "09:00", "18:00", 8.0)
 FIXED_WAREHOUSE = ("fixed", "08:30", "17:30", 8.0)
+DEVICES = np.array(["APP-MOBILE", "CLK-GZ-01", "CLK-SH-01", "CLK-SH-02", "CLK-WH-01"], dtype=object)
+DEVICE_CODE = {d: k for k, d in enumerate(DEVICES)}
 
 
 @dataclass
@@ -145,6 +147,10 @@ def punches(
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     offsets = {tz: _offsets(period, tz) for tz in sorted({p.timezone for p in org.people})}
+    offset_secs = {
+        tz: np.array([(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in off], dtype=np.int64)
+        for tz, off in offsets.items()
+    }
     on_leave = np.zeros((len(org.people), period.n_days), dtype=bool)
     for row in leave_rows:
         if row["status"] == "approved":
@@ -154,6 +160,8 @@ def punches(
     for row in schedule_rows:
         sched_by_person.setdefault(row["employee"], []).append(row)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("employee", "local", "utc", "offset", "direction", "device")}
+    offset_texts = sorted({o for off in offsets.values() for o in off.tolist()})
+    offset_code = {tz: np.searchsorted(offset_texts, off).astype(np.int8) for tz, off in offsets.items()}
     day_idx = np.arange(period.n_days)
     for p in org.people:
         employed = org.role_day[p.idx] >= 0
@@ -184,30 +192,44 @@ def punches(
         secs_out = np.round(t_out * 60).astype(np.int64)
         keep_in = rng.random(n) >= 0.003
         keep_out = rng.random(n) >= 0.007
-        off = offsets[p.timezone][days]
-        off_sec = np.array([(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in off])
+        off = offset_code[p.timezone][days]
+        off_sec = offset_secs[p.timezone][days]
         seg_role = org.role_day[p.idx, days]
         is_rep = seg_role == ROLE_CODE["sales_rep"]
         if p.country != "CN":
-            device = np.full(n, "APP-MOBILE")
+            device = np.full(n, DEVICE_CODE["APP-MOBILE"], dtype=np.int8)
         else:
             dept_clock = "CLK-WH-01" if p.role == "operations_specialist" else "CLK-SH-0" + str(1 + p.idx % 2)
             office = "CLK-GZ-01" if p.region == "south" else "CLK-SH-01"
-            device = np.where(is_rep, np.where(rng.random(n) < 0.7, "APP-MOBILE", office), dept_clock)
-        for direction, secs, keep in (("in", secs_in, keep_in), ("out", secs_out, keep_out)):
+            mobile, office, dept_clock = DEVICE_CODE["APP-MOBILE"], DEVICE_CODE[office], DEVICE_CODE[dept_clock]
+            device = np.where(is_rep, np.where(rng.random(n) < 0.7, mobile, office), dept_clock).astype(np.int8)
+        for direction, secs, keep in ((0, secs_in, keep_in), (1, secs_out, keep_out)):
             local = (period.epoch + days[keep]).astype("datetime64[s]") + secs[keep].astype("timedelta64[s]")
-            parts["employee"].append(np.full(int(keep.sum()), p.idx))
+            parts["employee"].append(np.full(int(keep.sum()), p.idx, dtype=np.int32))
             parts["local"].append(local)
             parts["utc"].append(local - off_sec[keep].astype("timedelta64[s]"))
             parts["offset"].append(off[keep])
-            parts["direction"].append(np.full(int(keep.sum()), direction))
+            parts["direction"].append(np.full(int(keep.sum()), direction, dtype=np.int8))
             parts["device"].append(device[keep])
     out = {k: np.concatenate(v) for k, v in parts.items()}
     order = np.lexsort((out["employee"], out["utc"]))
     out = {k: v[order] for k, v in out.items()}
-    out["text"] = np.char.add(np.datetime_as_string(out["local"], unit="s"), out["offset"])
-    out["id"] = np.char.add("PN", np.char.zfill(np.arange(1, len(order) + 1).astype(str), 9))
+    out["offset_texts"] = np.array(offset_texts, dtype=object)
     return out
+
+
+def punch_ids(positions: np.ndarray) -> np.ndarray:
+    """Punch ids (PN + 9 digits, numbered in time order) of punch positions."""
+    return np.char.add("PN", np.char.zfill((positions + 1).astype(str), 9)).astype(object)
+
+
+def punch_texts(punches: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
+    """Local clock time with its UTC offset, as the time clock exports it (2024-01-05T08:57:12+08:00)."""
+    local = np.datetime_as_string(punches["local"][positions], unit="s").astype(object)
+    return local + punches["offset_texts"][punches["offset"][positions]]
+
+
+DIRECTIONS = np.array(["in", "out"], dtype=object)
 
 
 def build_attendance(period: Period, org: Org, calendars: Calendars, rng: np.random.Generator) -> Attendance:

@@ -17,7 +17,8 @@ def _obj(values) -> np.ndarray:
 
 def dates(values) -> np.ndarray:
     if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.datetime64):
-        text = np.datetime_as_string(values.astype("datetime64[D]")).astype(object)
+        days, where = np.unique(values.astype("datetime64[D]"), return_inverse=True)  # few distinct days
+        text = np.datetime_as_string(days).astype(object)[where.reshape(-1)]
         text[np.isnat(values)] = None
         return text
     return _obj([None if v is None else v.isoformat() for v in values])
@@ -38,12 +39,16 @@ def decimals(values, places: int = 2) -> np.ndarray:
         else values.astype(float)
     )
     missing = np.isnan(arr)
-    text = np.char.mod(f"%.{places}f", np.round(np.where(missing, 0.0, arr), places) + 0.0).astype(object)
+    rounded = np.round(np.where(missing, 0.0, arr), places) + 0.0
+    distinct, where = np.unique(rounded, return_inverse=True)  # format each distinct value once
+    text = np.char.mod(f"%.{places}f", distinct).astype(object)[where.reshape(-1)]
     text[missing] = None
     return text
 
 
 def integers(values) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":  # no None possible: numpy writes the digits
+        return values.astype(str).astype(object)
     return _obj([None if v is None else str(int(v)) for v in values])
 
 

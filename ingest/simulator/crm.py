@@ -48,7 +48,7 @@ def _pick_customers(
     allow: np.ndarray | None = None,
 ) -> np.ndarray:
     """A customer the rep holds on each day (weighted by size); -1 where the rep holds none."""
-    segs = np.flatnonzero(customers.seg_rep == rep)
+    segs = customers.segments_of(rep)
     if len(segs) == 0 or len(days) == 0:
         return np.full(len(days), -1)
     cust = customers.seg_customer[segs]
@@ -115,17 +115,30 @@ def activities(
     order = np.lexsort((out["customer"], out["rep"], out["at"]))
     out = {k: v[order] for k, v in out.items()}
     n = len(order)
-    lo = np.array([DURATION[m][0] for m in out["method"]])
-    hi = np.array([DURATION[m][1] for m in out["method"]])
+    methods, method_code = np.unique(out["method"], return_inverse=True)
+    outcomes, outcome_code = np.unique(out["outcome"], return_inverse=True)
+    lo = np.array([DURATION[m][0] for m in methods.tolist()], dtype=np.int64)[method_code]
+    hi = np.array([DURATION[m][1] for m in methods.tolist()], dtype=np.int64)[method_code]
     out["duration"] = rng.integers(lo, hi + 1)
-    text = np.array(
-        [f"{PREFIX[m]}：{CONTENT[o]}" for m, o in zip(out["method"], out["outcome"], strict=True)],
-        dtype=object,
-    )
-    text[rng.random(n) < 0.1] = None
-    out["content"] = text
-    out["id"] = np.array([f"AC{k + 1:08d}" for k in range(n)])
+    out["content_missing"] = rng.random(n) < 0.1
+    # text columns as small codes into their values (formatted when the files are written)
+    out["method"], out["method_texts"] = method_code.astype(np.int8), methods.astype(object)
+    out["outcome"], out["outcome_texts"] = outcome_code.astype(np.int8), outcomes.astype(object)
+    out["content_texts"] = np.array(
+        [[f"{PREFIX[m]}：{CONTENT[o]}" for o in outcomes.tolist()] for m in methods.tolist()], dtype=object
+    ).reshape(len(methods), len(outcomes))
     return out
+
+
+def activity_ids(positions: np.ndarray) -> np.ndarray:
+    return np.array([f"AC{k + 1:08d}" for k in positions.tolist()], dtype=object)
+
+
+def activity_content(act: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
+    """The note the rep wrote (method and outcome), None where the rep wrote nothing."""
+    text = act["content_texts"][act["method"][positions], act["outcome"][positions]]
+    text[act["content_missing"][positions]] = None
+    return text
 
 
 def inquiries(period: Period, org: Org, customers: Customers, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -8,7 +8,7 @@ win new customers every month. The customer master shows the owner at the end of
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,10 +38,26 @@ class Customers:
     seg_to: np.ndarray
     owner_final: np.ndarray
     acquired_by: np.ndarray  # person index of the rep who won the customer (-1 for old accounts)
+    _segs_by_rep: dict[int, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    def segments_of(self, rep: int) -> np.ndarray:
+        """Positions of the rep's ownership segments in ascending order: np.flatnonzero(seg_rep == rep),
+        from an index built once (one scan per rep would cost reps x segments)."""
+        if self._segs_by_rep is None:
+            self._segs_by_rep = group_positions(self.seg_rep)
+        return self._segs_by_rep.get(int(rep), np.empty(0, dtype=np.int64))
+
+
+def group_positions(keys: np.ndarray) -> dict[int, np.ndarray]:
+    """key -> ascending positions where keys == key, for every key (a stable sort instead of a scan per key)."""
+    order = np.argsort(keys, kind="stable")
+    values, starts = np.unique(keys[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    return {int(v): order[a:b] for v, a, b in zip(values.tolist(), starts.tolist(), ends.tolist(), strict=True)}
 
 
 class _Book:
@@ -51,6 +67,7 @@ class _Book:
         self.owner: list[int] = []
         self.since: list[int] = []
         self.segments: list[tuple[int, int, int, int]] = []
+        self.held: dict[int, set[int]] = {}  # rep -> customers the rep owns now (kept in step with owner)
 
     def new_customer(self, rep: int, region: str, created: dt.datetime, day: int, acquired: bool) -> int:
         rng, person = self.rng, self.org.people[rep]
@@ -78,6 +95,7 @@ class _Book:
             }
         )
         self.owner.append(rep)
+        self.held.setdefault(rep, set()).add(c)
         self.since.append(max(0, day + 1) if acquired else 0)
         return c
 
@@ -86,10 +104,12 @@ class _Book:
             return
         if day > self.since[c]:
             self.segments.append((c, self.owner[c], self.since[c], day - 1))
+        self.held[self.owner[c]].discard(c)
+        self.held.setdefault(rep, set()).add(c)
         self.owner[c], self.since[c] = rep, day
 
     def held_by(self, rep: int) -> list[int]:
-        return [c for c, o in enumerate(self.owner) if o == rep]
+        return sorted(self.held.get(rep, ()))
 
     def close(self) -> None:
         last = self.period.n_days - 1

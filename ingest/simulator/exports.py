@@ -7,19 +7,53 @@ import pandas as pd
 
 from ingest.contract import default_contracts
 from ingest.simulator import cells
+from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_texts
 from ingest.simulator.catalog import CATEGORIES
 from ingest.simulator.company import Company
+from ingest.simulator.crm import activity_content, activity_ids
 
 WAREHOUSE = "WH-SH01"
 
 
 class Table:
-    """Cells of one entity; `month` (month index per row) is set for entities split into monthly files."""
+    """Cells of one entity; `month` (month index per row) is set for entities split into monthly files.
 
-    def __init__(self, entity: str, columns: dict, month: np.ndarray | None = None):
+    A column is either its text cells (an array) or a function from row indexes to the text cells of those
+    rows: the large monthly facts format only the rows of the file being written, so the whole company
+    never sits in memory as text. Formatting is cell by cell, so a slice formats to the same text.
+    """
+
+    def __init__(self, entity: str, columns: dict, month: np.ndarray | None = None, n: int | None = None):
+        contract = default_contracts()[entity]
+        wanted, given = contract.column_names, list(columns)
+        if sorted(wanted) != sorted(given):
+            raise ValueError(f"{contract.name}: columns {given} do not match the contract {wanted}")
         self.entity = entity
-        self.frame: pd.DataFrame = cells.frame(default_contracts()[entity], columns)
+        self.columns = {name: columns[name] for name in wanted}
         self.month = month
+        if n is None:
+            n = len(next(iter(v for v in self.columns.values() if not callable(v))))
+        self.n = n
+
+    @classmethod
+    def from_frame(cls, entity: str, frame: pd.DataFrame) -> Table:
+        return cls(entity, {name: frame[name].to_numpy(dtype=object) for name in frame.columns}, n=len(frame))
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.columns)
+
+    def cells(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """Text cells (object array, None for empty) of one column, for the given row indexes or all rows."""
+        col = self.columns[name]
+        if callable(col):
+            return col(np.arange(self.n) if rows is None else rows)
+        return col.copy() if rows is None else col[rows]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """All rows as text (builds the whole table: for small entities and small companies)."""
+        return pd.DataFrame({name: self.cells(name) for name in self.columns})
 
 
 def _eid(c: Company, idxs) -> np.ndarray:
@@ -223,27 +257,29 @@ def crm_tables(c: Company) -> list[Table]:
         Table(
             "crm.inquiries",
             {
-                "inquiry_id": cells.texts(inq["id"]),
-                "customer_id": cid[inq["customer"]],
-                "assignee_employee_id": _eid(c, inq["rep"]),
-                "received_at": cells.stamps(inq["received"]),
-                "first_response_at": cells.stamps(inq["response"]),
-                "channel": cells.texts(inq["channel"]),
+                "inquiry_id": lambda i: cells.texts(inq["id"][i]),
+                "customer_id": lambda i: cid[inq["customer"][i]],
+                "assignee_employee_id": lambda i: _eid(c, inq["rep"][i]),
+                "received_at": lambda i: cells.stamps(inq["received"][i]),
+                "first_response_at": lambda i: cells.stamps(inq["response"][i]),
+                "channel": lambda i: cells.texts(inq["channel"][i]),
             },
+            n=len(inq["received"]),
         ),
         Table(
             "crm.activities",
             {
-                "activity_id": cells.texts(act["id"]),
-                "employee_id": _eid(c, act["rep"]),
-                "customer_id": cid[act["customer"]],
-                "started_at": cells.stamps(act["at"]),
-                "duration_minutes": cells.integers(act["duration"]),
-                "method": cells.texts(act["method"]),
-                "content": act["content"],
-                "outcome": cells.texts(act["outcome"]),
+                "activity_id": activity_ids,
+                "employee_id": lambda i: _eid(c, act["rep"][i]),
+                "customer_id": lambda i: cid[act["customer"][i]],
+                "started_at": lambda i: cells.stamps(act["at"][i]),
+                "duration_minutes": lambda i: cells.integers(act["duration"][i]),
+                "method": lambda i: act["method_texts"][act["method"][i]],
+                "content": lambda i: activity_content(act, i),
+                "outcome": lambda i: act["outcome_texts"][act["outcome"][i]],
             },
             month=period.month_of_day[(act["at"].astype("datetime64[D]") - period.epoch).astype(np.int64)],
+            n=len(act["at"]),
         ),
         Table(
             "crm.opportunities",
@@ -327,63 +363,68 @@ def erp_tables(c: Company) -> list[Table]:
         )
     )
     o_month = period.month_of_day[orders.day]
+    order_ids = orders.ids  # formatted per row index when asked for
+    customer_ids = np.array(c.customers.ids, dtype=object)
     tables.append(
         Table(
             "erp.sales_orders",
             {
-                "order_id": np.array(orders.ids, dtype=object),
-                "customer_id": np.array(c.customers.ids, dtype=object)[orders.customer],
-                "salesperson_id": _eid(c, orders.rep),
-                "ordered_at": cells.stamps(orders.ordered_at),
-                "confirmed_at": cells.stamps(orders.confirmed_at),
-                "shipped_at": cells.stamps(orders.shipped_at),
-                "channel": cells.texts(orders.channel),
-                "region": cells.texts(orders.region),
-                "currency": cells.texts(orders.currency),
-                "status": cells.texts(orders.status),
+                "order_id": lambda i: order_ids[i],
+                "customer_id": lambda i: customer_ids[orders.customer[i]],
+                "salesperson_id": lambda i: _eid(c, orders.rep[i]),
+                "ordered_at": lambda i: cells.stamps(orders.ordered_at[i]),
+                "confirmed_at": lambda i: cells.stamps(orders.confirmed_at[i]),
+                "shipped_at": lambda i: cells.stamps(orders.shipped_at[i]),
+                "channel": lambda i: cells.texts(orders.channel[i]),
+                "region": lambda i: cells.texts(orders.region[i]),
+                "currency": lambda i: cells.texts(orders.currency[i]),
+                "status": lambda i: cells.texts(orders.status[i]),
             },
             month=o_month,
+            n=orders.n,
         )
     )
     tables.append(
         Table(
             "erp.sales_order_lines",
             {
-                "order_id": np.array(orders.ids, dtype=object)[orders.line_order],
-                "line_number": cells.integers(orders.line_number),
-                "sku": skus[orders.line_sku],
-                "quantity": cells.decimals(orders.line_qty, 0),
-                "unit_price": cells.decimals(orders.line_price),
-                "unit_cost": cells.decimals(orders.line_cost),
+                "order_id": lambda i: order_ids[orders.line_order[i]],
+                "line_number": lambda i: cells.integers(orders.line_number[i]),
+                "sku": lambda i: skus[orders.line_sku[i]],
+                "quantity": lambda i: cells.decimals(orders.line_qty[i], 0),
+                "unit_price": lambda i: cells.decimals(orders.line_price[i]),
+                "unit_cost": lambda i: cells.decimals(orders.line_cost[i]),
             },
             month=o_month[orders.line_order],
+            n=len(orders.line_order),
         )
     )
-    inv = c.finance.invoices
+    inv, pay = c.finance.invoices, c.finance.payments
     tables.append(
         Table(
             "erp.invoices",
             {
-                "invoice_id": cells.texts([r["invoice_id"] for r in inv]),
-                "order_id": cells.texts([orders.ids[r["order"]] for r in inv]),
-                "invoice_date": cells.dates([r["date"] for r in inv]),
-                "due_date": cells.dates([r["due"] for r in inv]),
-                "amount": cells.decimals([r["amount"] for r in inv]),
-                "currency": cells.texts([r["currency"] for r in inv]),
+                "invoice_id": inv.ids,
+                "order_id": lambda i: order_ids[inv.order[i]],
+                "invoice_date": lambda i: cells.dates(period.epoch + inv.day[i]),
+                "due_date": lambda i: cells.dates(period.epoch + inv.day[i] + inv.terms[i]),
+                "amount": lambda i: cells.decimals(inv.amount[i]),
+                "currency": lambda i: inv.currency[i],
             },
+            n=inv.n,
         )
     )
-    pay = c.finance.payments
     tables.append(
         Table(
             "erp.payments",
             {
-                "payment_id": cells.texts([r["payment_id"] for r in pay]),
-                "invoice_id": cells.texts([r["invoice_id"] for r in pay]),
-                "paid_date": cells.dates([r["date"] for r in pay]),
-                "amount": cells.decimals([r["amount"] for r in pay]),
-                "currency": cells.texts([r["currency"] for r in pay]),
+                "payment_id": lambda i: np.array([f"PAY{k + 1:07d}" for k in i.tolist()], dtype=object),
+                "invoice_id": lambda i: inv.ids(pay.invoice[i]),
+                "paid_date": lambda i: cells.dates(period.epoch + pay.day[i]),
+                "amount": lambda i: cells.decimals(pay.amount[i]),
+                "currency": lambda i: pay.currency[i],
             },
+            n=pay.n,
         )
     )
     # daily snapshots: every sku from its launch (or first stock) on
@@ -392,13 +433,14 @@ def erp_tables(c: Company) -> list[Table]:
         Table(
             "erp.inventory_snapshots",
             {
-                "snapshot_date": cells.dates(period.days[d_idx]),
-                "sku": skus[s_idx],
-                "warehouse_id": np.full(len(d_idx), WAREHOUSE, dtype=object),
-                "on_hand_qty": cells.decimals(stock.on_hand[d_idx, s_idx], 0),
-                "unit_cost": cells.decimals(stock.avg_cost[d_idx, s_idx]),
+                "snapshot_date": lambda i: cells.dates(period.days[d_idx[i]]),
+                "sku": lambda i: skus[s_idx[i]],
+                "warehouse_id": lambda i: np.full(len(i), WAREHOUSE, dtype=object),
+                "on_hand_qty": lambda i: cells.decimals(stock.on_hand[d_idx[i], s_idx[i]], 0),
+                "unit_cost": lambda i: cells.decimals(stock.avg_cost[d_idx[i], s_idx[i]]),
             },
             month=period.month_of_day[d_idx],
+            n=len(d_idx),
         )
     )
     req = stock.requests
@@ -549,13 +591,14 @@ def attendance_tables(c: Company) -> list[Table]:
         Table(
             "attendance.punches",
             {
-                "punch_id": cells.texts(pu["id"]),
-                "employee_id": _eid(c, pu["employee"]),
-                "punched_at": cells.texts(pu["text"]),
-                "direction": cells.texts(pu["direction"]),
-                "device_id": cells.texts(pu["device"]),
+                "punch_id": punch_ids,
+                "employee_id": lambda i: _eid(c, pu["employee"][i]),
+                "punched_at": lambda i: punch_texts(pu, i),
+                "direction": lambda i: DIRECTIONS[pu["direction"][i]],
+                "device_id": lambda i: DEVICES[pu["device"][i]],
             },
             month=period.month_of_day[(pu["local"].astype("datetime64[D]") - period.epoch).astype(np.int64)],
+            n=len(pu["local"]),
         ),
         Table(
             "attendance.schedules",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,9 +25,41 @@ ACCOUNTS = [
 
 
 @dataclass
+class Invoices:
+    """One invoice per shipped order, in shipping order (invoice id INV + position, 7 digits)."""
+
+    order: np.ndarray
+    day: np.ndarray  # invoice date: the shipping day
+    terms: np.ndarray  # days from the invoice date to the due date
+    amount: np.ndarray
+    currency: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.order)
+
+    def ids(self, positions: np.ndarray) -> np.ndarray:
+        return np.array([f"INV{k + 1:07d}" for k in positions.tolist()], dtype=object)
+
+
+@dataclass
+class Payments:
+    """Customer payments by paid date, then invoice (payment id PAY + position, 7 digits)."""
+
+    invoice: np.ndarray  # invoice position
+    day: np.ndarray
+    amount: np.ndarray
+    currency: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.invoice)
+
+
+@dataclass
 class Finance:
-    invoices: list[dict]
-    payments: list[dict]
+    invoices: Invoices
+    payments: Payments
     balances: list[dict]
 
 
@@ -45,49 +76,52 @@ def build_finance(
     n_days = period.n_days
     amount = np.zeros(orders.n)
     np.add.at(amount, orders.line_order, orders.line_qty * orders.line_price)
-    invoices, payments = [], []
     shipped = np.flatnonzero(orders.status == "shipped")
     ship_day = (orders.shipped_at.astype("datetime64[D]") - period.epoch).astype(np.int64)
-    for o in shipped[np.argsort(orders.shipped_at[shipped], kind="stable")]:
-        c = int(orders.customer[o])
-        day = int(ship_day[o])
-        inv_date = period.date(day)
-        terms = int(customers.terms[c])
-        total = round(float(amount[o]), 2)
-        inv = {
-            "invoice_id": f"INV{len(invoices) + 1:07d}",
-            "order": int(o),
-            "date": inv_date,
-            "due": inv_date + dt.timedelta(days=terms),
-            "amount": total,
-            "currency": str(orders.currency[o]),
-        }
-        invoices.append(inv)
-        if total <= 0:
-            continue  # credit note for a return: settled against later invoices
-        pay_day = day + terms + int(round(rng.normal(3 + (20 if customers.slow_payer[c] else 0), 8)))
-        pay_day = max(day + 3, pay_day)
-        parts = [(pay_day, total)]
-        if rng.random() < 0.07:
-            first = round(total * rng.uniform(0.4, 0.7), 2)
-            parts = [
-                (max(day + 1, pay_day - int(rng.integers(10, 21))), first),
-                (pay_day, round(total - first, 2)),
-            ]
-        for when, value in parts:
-            if when < n_days:
-                payments.append(
-                    {
-                        "invoice_id": inv["invoice_id"],
-                        "date": period.date(when),
-                        "amount": value,
-                        "currency": inv["currency"],
-                        "day": when,
-                    }
-                )
-    payments.sort(key=lambda p: (p["date"], p["invoice_id"]))
-    for k, p in enumerate(payments, start=1):
-        p["payment_id"] = f"PAY{k:07d}"
+    order_by_ship = shipped[np.argsort(orders.shipped_at[shipped], kind="stable")]
+    terms_of = customers.terms.tolist()
+    slow_of = customers.slow_payer.tolist()
+    normal, uniform, random, integers = rng.normal, rng.uniform, rng.random, rng.integers
+    inv_terms, inv_amount = [], []
+    pay_invoice, pay_day_of, pay_amount = [], [], []
+    block = 100_000  # orders taken out of numpy at a time, as Python numbers (fast to loop over)
+    for start in range(0, len(order_by_ship), block):  # one invoice per shipped order, draws in shipping order
+        part = order_by_ship[start : start + block]
+        values = zip(orders.customer[part].tolist(), ship_day[part].tolist(), amount[part].tolist(), strict=True)
+        for k, (c, day, order_amount) in enumerate(values, start=start):
+            terms = int(terms_of[c])
+            total = round(float(order_amount), 2)
+            inv_terms.append(terms)
+            inv_amount.append(total)
+            if total <= 0:
+                continue  # credit note for a return: settled against later invoices
+            pay_day = day + terms + int(round(normal(3 + (20 if slow_of[c] else 0), 8)))
+            pay_day = max(day + 3, pay_day)
+            parts = [(pay_day, total)]
+            if random() < 0.07:
+                first = round(total * uniform(0.4, 0.7), 2)
+                parts = [
+                    (max(day + 1, pay_day - int(integers(10, 21))), first),
+                    (pay_day, round(total - first, 2)),
+                ]
+            for when, value in parts:
+                if when < n_days:
+                    pay_invoice.append(k)
+                    pay_day_of.append(when)
+                    pay_amount.append(value)
+    invoices = Invoices(
+        order=order_by_ship.astype(np.int64),
+        day=ship_day[order_by_ship],
+        terms=np.array(inv_terms, dtype=np.int64),
+        amount=np.array(inv_amount, dtype=float),
+        currency=orders.currency[order_by_ship].astype(object),
+    )
+    p_inv, p_day = np.array(pay_invoice, dtype=np.int64), np.array(pay_day_of, dtype=np.int64)
+    by_date = np.lexsort((p_inv, p_day))  # by paid date, then invoice id
+    payments = Payments(
+        invoice=p_inv[by_date], day=p_day[by_date], amount=np.array(pay_amount, dtype=float)[by_date]
+    )
+    payments.currency = invoices.currency[payments.invoice]
 
     # ledger
     months = period.n_months
@@ -111,16 +145,20 @@ def build_finance(
             impairment[period.month_of_day[day]] += a["quantity"] * float(stock.avg_cost[day, a["sku"]])
     received_value = np.zeros(months)
     collected = np.zeros(months)
-    for p in payments:
-        collected[period.month_of_day[p["day"]]] += p["amount"] * float(fx.rate(p["currency"], p["day"]))
+    np.add.at(  # in payment order, as a running sum would add them
+        collected, period.month_of_day[payments.day], payments.amount * fx.vector(payments.currency, payments.day)
+    )
     inv_by_cur: dict[str, np.ndarray] = {}
     pay_by_cur: dict[str, np.ndarray] = {}
-    for inv in invoices:
-        arr = inv_by_cur.setdefault(inv["currency"], np.zeros(n_days))
-        arr[(inv["date"] - period.start).days] += inv["amount"]
-    for p in payments:
-        arr = pay_by_cur.setdefault(p["currency"], np.zeros(n_days))
-        arr[p["day"]] += p["amount"]
+    currencies, first_seen = np.unique(invoices.currency, return_index=True) if invoices.n else ([], [])
+    for cur in [currencies[k] for k in np.argsort(first_seen)]:  # in the order the currencies first appear
+        arr = inv_by_cur[cur] = np.zeros(n_days)
+        mine = invoices.currency == cur
+        np.add.at(arr, invoices.day[mine], invoices.amount[mine])
+    for cur in np.unique(payments.currency) if payments.n else []:
+        arr = pay_by_cur[cur] = np.zeros(n_days)
+        mine = payments.currency == cur
+        np.add.at(arr, payments.day[mine], payments.amount[mine])
     cash = 3.0 * float(revenue.mean()) if months else 0.0
     balances = []
     inv_value_daily = (stock.on_hand * stock.avg_cost).sum(axis=1)

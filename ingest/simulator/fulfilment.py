@@ -6,7 +6,7 @@ import numpy as np
 
 from ingest.simulator.inventory import Stock
 from ingest.simulator.period import Period
-from ingest.simulator.sales import Orders
+from ingest.simulator.sales import Orders, SequentialIds
 
 RETURN_SHARE = 0.004
 
@@ -89,5 +89,5 @@ def finish_orders(period: Period, orders: Orders, stock: Stock, ship_day: np.nda
         line_cost=np.round(cat(line_cost, line_cost[picked]), 2)[l_sort],
         return_of=return_of[order],
     )
-    result.ids = [f"SO{i + 1:07d}" for i in range(n + k)]
+    result.ids = SequentialIds("SO", 7, n + k)
     return result

@@ -139,9 +139,12 @@ def _busy_rep(c: Company) -> dict:
     rep = c.org.key["low_conversion_rep"]
     act = c.crm.activities
     reps = c.orders.quota_reps
-    acts = {int(r): int((act["rep"] == r).sum()) for r in reps}
+    n_people = len(c.org.people)
+    act_count = np.bincount(act["rep"], minlength=n_people)  # one pass, not one per rep
+    acts = {int(r): int(act_count[r]) for r in reps}
     live = (c.orders.status != "cancelled") & (c.orders.return_of < 0)
-    orders = {int(r): int(((c.orders.rep == r) & live).sum()) for r in reps}
+    order_count = np.bincount(c.orders.rep[live], minlength=n_people)
+    orders = {int(r): int(order_count[r]) for r in reps}
     rep_days = {int(r): int((c.org.role_day[r] == 2).sum()) for r in reps}
     per_month = {r: (acts[r] / max(1, rep_days[r]) * 30.4, orders[r] / max(1, rep_days[r]) * 30.4) for r in acts}
     peers = [v for r, v in per_month.items() if r != rep and rep_days[r] > 60]

@@ -108,7 +108,7 @@ def _years_later(day: dt.date, years: int) -> dt.date:
 
 def _in_role_on(org: Org, role: str, day: dt.date) -> list[int]:
     out = []
-    for p in org.people:
+    for p in org.ever_in_role(role):
         seg = p.segment_on(day)
         if seg is not None and seg.role == role:
             out.append(p.idx)
@@ -121,6 +121,7 @@ def compensation(period: Period, org: Org, rng: np.random.Generator) -> list[dic
         if p.termination_date is not None and p.termination_date < period.start:
             continue
         factor = float(np.exp(rng.normal(0, 0.08)))
+        first_row = len(rows)  # this person's rows are the ones appended from here on
         currency, fx = PAY_CURRENCY[p.country]
         march = dt.date(period.start.year - (period.start.month < 3), 3, 1)
         first = max(p.hire_date, march)
@@ -162,7 +163,7 @@ def compensation(period: Period, org: Org, rng: np.random.Generator) -> list[dic
                     "currency": currency,
                 }
             )
-        person_rows = [r for r in rows if r["employee"] == p.idx]
+        person_rows = rows[first_row:]
         for a, b in zip(person_rows, person_rows[1:], strict=False):
             a["valid_to"] = b["valid_from"] - dt.timedelta(days=1)
         if person_rows:

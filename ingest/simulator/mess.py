@@ -17,6 +17,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ingest.simulator.layout import LandingFile
 from ingest.simulator.period import Period
@@ -53,15 +54,13 @@ class _Planter:
             if not all((so, sol, nxt, nxt_lines)):
                 continue
             cutoff = self.period.date(self.period.month_last(m) - 2).isoformat()
-            frame = so.frame
-            cand = np.flatnonzero(
-                (frame["ordered_at"].str[:10] >= cutoff).to_numpy() & (frame["status"] == "shipped").to_numpy()
-            )
-            picked = self._choose(cand, max(1, round(0.003 * len(frame))))
-            ids = set(frame["order_id"].iloc[picked])
-            line_pos = np.flatnonzero(sol.frame["order_id"].isin(ids).to_numpy())
-            nxt.append(frame.iloc[picked])
-            nxt_lines.append(sol.frame.iloc[line_pos])
+            ordered = pd.Series(so.column("ordered_at"), dtype=object)
+            cand = np.flatnonzero((ordered.str[:10] >= cutoff).to_numpy() & (so.column("status") == "shipped"))
+            picked = self._choose(cand, max(1, round(0.003 * len(so))))
+            ids = set(so.column("order_id")[picked])
+            line_pos = np.flatnonzero(pd.Series(sol.column("order_id")).isin(ids).to_numpy())
+            nxt.append(so, picked)
+            nxt_lines.append(sol, line_pos)
             so.drop(picked)
             sol.drop(line_pos)
             self.touched_orders |= ids
@@ -82,13 +81,13 @@ class _Planter:
             nxt, nxt_lines = self.get("erp.sales_orders", m + 1), self.get("erp.sales_order_lines", m + 1)
             if not all((so, sol, nxt, nxt_lines)):
                 continue
-            frame = so.frame
-            cand = np.flatnonzero(~frame["order_id"].isin(self.touched_orders).to_numpy()[: so.original_rows()])
-            picked = self._choose(cand, max(1, round(0.0005 * len(frame))))
-            ids = set(frame["order_id"].iloc[picked])
-            line_pos = np.flatnonzero(sol.frame["order_id"].isin(ids).to_numpy())
-            nxt.append(frame.iloc[picked])
-            nxt_lines.append(sol.frame.iloc[line_pos])
+            order_ids = pd.Series(so.column("order_id"))
+            cand = np.flatnonzero(~order_ids.isin(self.touched_orders).to_numpy()[: so.original_rows()])
+            picked = self._choose(cand, max(1, round(0.0005 * len(so))))
+            ids = set(order_ids.iloc[picked])
+            line_pos = np.flatnonzero(pd.Series(sol.column("order_id")).isin(ids).to_numpy())
+            nxt.append(so, picked)
+            nxt_lines.append(sol, line_pos)
             self.touched_orders |= ids
             for oid in sorted(ids):
                 self.dupes.append(
@@ -107,22 +106,20 @@ class _Planter:
             sol, nxt = self.get("erp.sales_order_lines", m), self.get("erp.sales_order_lines", m + 1)
             if sol is None or nxt is None:
                 continue
-            frame = sol.frame
-            ok = ~frame["order_id"].isin(self.touched_orders).to_numpy()
+            ok = ~pd.Series(sol.column("order_id")).isin(self.touched_orders).to_numpy()
             ok[sol.original_rows() :] = False
-            ok &= frame["quantity"].astype(float).to_numpy() > 0
+            ok &= pd.Series(sol.column("quantity")).astype(float).to_numpy() > 0
             (pos,) = self._choose(np.flatnonzero(ok), 1)
-            correct = frame.iloc[[pos]].copy()
-            right = correct["unit_price"].iloc[0]
+            right = sol.get(pos, "unit_price")
             wrong = f"{float(right) * 1.15:.2f}"
-            frame.loc[frame.index[pos], "unit_price"] = wrong
-            nxt.append(correct)
-            oid = str(correct["order_id"].iloc[0])
+            nxt.append(sol, [pos])  # the later delivery carries the right price
+            sol.set(pos, "unit_price", wrong)
+            oid = str(sol.get(pos, "order_id"))
             self.touched_orders.add(oid)
             self.dupes.append(
                 {
                     "entity": "erp.sales_order_lines",
-                    "key": {"order_id": oid, "line_number": int(correct["line_number"].iloc[0])},
+                    "key": {"order_id": oid, "line_number": int(sol.get(pos, "line_number"))},
                     "identical": False,
                     "files": [sol.rel, nxt.rel],
                     "column": "unit_price",
@@ -130,7 +127,7 @@ class _Planter:
                     "corrected_value": right,
                     "note": "the first delivery carried the list price; the later one has the net price",
                     "first_row_number": sol.row_number(pos),
-                    "corrected_row_number": nxt.row_number(len(nxt.frame) - 1),
+                    "corrected_row_number": nxt.row_number(len(nxt) - 1),
                 }
             )
 
@@ -140,12 +137,13 @@ class _Planter:
             if cur is None or nxt is None:
                 continue
             last = self.period.date(self.period.month_last(m)).isoformat()
-            cand = np.flatnonzero((cur.frame["punched_at"].str[:10] == last).to_numpy()[: cur.original_rows()])
+            stamps = pd.Series(cur.column("punched_at"), dtype=object)
+            cand = np.flatnonzero((stamps.str[:10] == last).to_numpy()[: cur.original_rows()])
             picked = self._choose(cand, 3)
-            rows = cur.frame.iloc[picked]
-            nxt.append(rows)
+            punch_ids = cur.column("punch_id")[picked]
+            nxt.append(cur, picked)
             cur.drop(picked)
-            for pid in rows["punch_id"]:
+            for pid in punch_ids:
                 self.late.append(
                     {
                         "entity": "attendance.punches",
@@ -160,9 +158,8 @@ class _Planter:
         if cur is None or nxt is None:
             return
         picked = self._choose(np.arange(cur.original_rows()), 3)
-        rows = cur.frame.iloc[picked]
-        nxt.append(rows)
-        for aid in rows["activity_id"]:
+        nxt.append(cur, picked)
+        for aid in cur.column("activity_id")[picked]:
             self.dupes.append(
                 {
                     "entity": "crm.activities",
@@ -176,8 +173,8 @@ class _Planter:
     def _mark(self, f: LandingFile | None, pos: int | None, column: str, value: str | None, problem: str) -> None:
         if f is None or pos is None:  # nothing to spoil in a tiny export
             return
-        original = f.frame.at[f.frame.index[pos], column]
-        f.frame.loc[f.frame.index[pos], column] = value
+        original = f.get(pos, column)
+        f.set(pos, column, value)
         self.bad.append(
             {
                 "file": f.rel,
@@ -220,14 +217,14 @@ class _Planter:
         f = self.get("erp.inventory_snapshots", 0)
         self._mark(
             f,
-            self._pick(f, (f.frame["on_hand_qty"] != "0").to_numpy()),
+            self._pick(f, None if f is None else (f.column("on_hand_qty") != "0")),
             "on_hand_qty",
             "-4",
             "negative quantity where min=0",
         )
         f = self.get("attendance.punches", 0)
         pos = self._pick(f)
-        stamp = "" if pos is None else f.frame.at[f.frame.index[pos], "punched_at"]
+        stamp = "" if pos is None else f.get(pos, "punched_at")
         self._mark(f, pos, "punched_at", f"{year}-02-30{stamp[10:]}", "bad date (30 February)")
         f = self.get("attendance.leave")
         self._mark(f, self._pick(f), "end_date", f"{year}-06-31", "bad date (31 June)")

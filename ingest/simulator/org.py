@@ -159,6 +159,8 @@ class Org:
     role_day: np.ndarray = field(init=False)  # [person, day] role code, -1 when not employed
     region_day: np.ndarray = field(init=False)
     dept_day: np.ndarray = field(init=False)
+    _holders: dict[str, list[int]] = field(init=False, default_factory=dict, repr=False)
+    _ever: dict[str, list[Person]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         n, days = len(self.people), self.period.n_days
@@ -178,7 +180,15 @@ class Org:
 
     def with_role(self, role: str) -> list[int]:
         """People who hold the role on at least one day of the period, by index."""
-        return [int(i) for i in np.flatnonzero((self.role_day == ROLE_CODE[role]).any(axis=1))]
+        if role not in self._holders:  # role_day is fixed once built: scan it once per role
+            self._holders[role] = [int(i) for i in np.flatnonzero((self.role_day == ROLE_CODE[role]).any(axis=1))]
+        return list(self._holders[role])
+
+    def ever_in_role(self, role: str) -> list[Person]:
+        """People with a job segment in the role (any dates), by index; built once per role."""
+        if role not in self._ever:
+            self._ever[role] = [p for p in self.people if any(seg.role == role for seg in p.segments)]
+        return self._ever[role]
 
     def holder(self, role: str) -> int:
         """The one person holding a single-holder role (general manager, a function manager)."""

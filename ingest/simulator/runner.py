@@ -17,7 +17,7 @@ from ingest.simulator.layout import split_files
 from ingest.simulator.mess import plant_mess
 from ingest.simulator.names import COMPANY_NAME
 from ingest.simulator.period import rng_for
-from ingest.simulator.writers import write_file
+from ingest.simulator.writers import CHUNK_ROWS, write_file
 
 MANIFEST = "landing.yml"
 GROUND_TRUTH = "ground_truth.json"
@@ -32,9 +32,17 @@ class SimulationResult:
 
 
 def simulate(
-    out_dir: Path, employees: int = 300, months: int = 24, seed: int = 7, start_month: str = "2024-01"
+    out_dir: Path,
+    employees: int = 300,
+    months: int = 24,
+    seed: int = 7,
+    start_month: str = "2024-01",
+    chunk_rows: int = CHUNK_ROWS,
 ) -> SimulationResult:
-    """Simulate the demo company into out_dir/landing (plus out_dir/ground_truth.json beside it)."""
+    """Simulate the demo company into out_dir/landing (plus out_dir/ground_truth.json beside it).
+
+    The company is generated as numbers; each landing file's text is formatted when it is written,
+    chunk_rows rows at a time (the files do not depend on chunk_rows)."""
     out_dir = Path(out_dir)
     company = build_company(employees, months, seed, start_month)
     tables = build_tables(company)
@@ -48,8 +56,8 @@ def simulate(
     landing.mkdir(parents=True, exist_ok=True)
     written, rows = [], {name: 0 for name in contracts}
     for f in sorted(files, key=lambda f: f.rel):
-        written.append(write_file(landing, f, contracts[f.entity]))
-        rows[f.entity] += len(f.frame)
+        written.append(write_file(landing, f, contracts[f.entity], chunk_rows))
+        rows[f.entity] += len(f)
     manifest = {
         "company_name": COMPANY_NAME,
         "base_currency": "CNY",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.simulator.catalog import CATEGORIES, CATEGORY_SEASON, Catalog
-from ingest.simulator.customers import Customers
+from ingest.simulator.customers import Customers, group_positions
 from ingest.simulator.fx import FxRates
 from ingest.simulator.holidays import Calendars, spring_festival
 from ingest.simulator.org import REGIONS, ROLE_CODE, Org
@@ -27,6 +27,26 @@ NEGLECT_FACTOR = 0.006  # demand weight of the neglecting salesperson's old skus
 NEW_FOCUS_FACTOR = 1.3  # ... and of their new skus
 LOW_CONVERSION_RATE = 0.25  # order rate of the busy rep with low conversion
 CANCEL_SHARE = 0.02
+
+
+class SequentialIds:
+    """Ids numbered by position (SO0000001, ...), made when asked for rather than kept as strings."""
+
+    def __init__(self, prefix: str, width: int, n: int):
+        self.prefix, self.width, self.n = prefix, width, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k):
+        if isinstance(k, np.ndarray):
+            return np.array([f"{self.prefix}{i + 1:0{self.width}d}" for i in k.tolist()], dtype=object)
+        if not -self.n <= k < self.n:
+            raise IndexError(k)
+        return f"{self.prefix}{k % self.n + 1:0{self.width}d}"
+
+    def __iter__(self):
+        return (self[k] for k in range(self.n))
 
 
 @dataclass
@@ -51,7 +71,7 @@ class Orders:
     baseline: np.ndarray  # [sku, month] expected units without the owner effect (what sales would commit)
     quota_basis: np.ndarray  # [rep row, day] expected orders per day used for quotas
     quota_reps: np.ndarray  # person index per quota_basis row
-    ids: list[str] = field(default_factory=list)
+    ids: SequentialIds = field(default_factory=lambda: SequentialIds("SO", 7, 0))
     shipped_at: np.ndarray | None = None
     status: np.ndarray | None = None
     line_cost: np.ndarray | None = None
@@ -126,9 +146,10 @@ def generate_orders(
     # customer of each order: among the accounts the rep holds that day (weekends: online accounts only)
     o_cust = np.full(len(o_day), -1, dtype=np.int64)
     online = customers.channel == "online"
+    orders_of = group_positions(o_rep)
     for r in np.unique(o_rep):
-        sel = np.flatnonzero(o_rep == r)
-        segs = np.flatnonzero(customers.seg_rep == r)
+        sel = orders_of[int(r)]
+        segs = customers.segments_of(r)
         if len(segs) == 0:
             continue
         days = o_day[sel][:, None]
@@ -230,5 +251,5 @@ def generate_orders(
         baseline=baseline,
         quota_basis=basis,
         quota_reps=reps,
-        ids=[f"SO{k + 1:07d}" for k in range(n)],
+        ids=SequentialIds("SO", 7, n),
     )

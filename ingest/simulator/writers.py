@@ -23,18 +23,25 @@ FIXED_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
 ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
 
-def write_csv(path: Path, f: LandingFile, encoding: str = "utf-8") -> None:
+def _csv_text(f: LandingFile, header: bool = True) -> str:
+    """CSV text of a (ready) file or chunk; raw_lines are numbered within this text (1 = its first line)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(list(f.frame.columns))
-    writer.writerows(f.frame.itertuples(index=False, name=None))
+    frame = f.frame
+    if header:
+        writer.writerow(list(frame.columns))
+    writer.writerows(frame.itertuples(index=False, name=None))
     text = buf.getvalue()
     if f.raw_lines:
         lines = text.split("\n")
         for row_number, line in f.raw_lines.items():
             lines[row_number - 1] = line
         text = "\n".join(lines)
-    path.write_bytes(text.encode(encoding))
+    return text
+
+
+def write_csv(path: Path, f: LandingFile, encoding: str = "utf-8") -> None:
+    path.write_bytes(_csv_text(f).encode(encoding))
 
 
 def write_xlsx(path: Path, f: LandingFile, contract: Contract) -> None:
@@ -45,9 +52,10 @@ def write_xlsx(path: Path, f: LandingFile, contract: Contract) -> None:
     wb.properties.modified = FIXED_TIME
     wb.properties.creator = "scorelink-simulator"
     ws = wb.create_sheet(contract.entity)
-    ws.append(list(f.frame.columns))
+    frame = f.frame
+    ws.append(list(frame.columns))
     booleans = [c.type == "boolean" for c in contract.columns]
-    for row in f.frame.itertuples(index=False, name=None):
+    for row in frame.itertuples(index=False, name=None):
         ws.append([(v == "true") if (is_bool and v is not None) else v for v, is_bool in zip(row, booleans, strict=True)])
     raw = io.BytesIO()
     wb.save(raw)
@@ -87,6 +95,15 @@ def _json_value(kind: str, value):
 _JSON_UNSAFE = r'["\\\x00-\x1f]'  # characters json.dumps escapes (ensure_ascii=False)
 
 
+def _all_safe(text: np.ndarray) -> bool:
+    """True when no cell holds a character json.dumps would escape (one regex pass over all the text)."""
+    try:
+        joined = " ".join(text.tolist())
+    except TypeError:  # a cell that is not text: decide cell by cell
+        return False
+    return re.search(_JSON_UNSAFE, joined) is None
+
+
 def _json_column(values: pd.Series, kind: str) -> np.ndarray:
     """Each cell of a column as json.dumps would write it (after _json_value), vectorized.
 
@@ -99,7 +116,13 @@ def _json_column(values: pd.Series, kind: str) -> np.ndarray:
         return out
     cells = values[present]
     if kind in ("string", "date", "timestamp"):
-        text = cells.astype(str)
+        text = cells.to_numpy(dtype=object)
+        if not _all_safe(text):
+            text = cells.astype(str).to_numpy(dtype=object)
+        if _all_safe(text):
+            out[present] = '"' + text + '"'
+            return out
+        text = pd.Series(text)
         unsafe = text.str.contains(_JSON_UNSAFE, regex=True).to_numpy()
         quoted = ('"' + text + '"').to_numpy(dtype=object)
         if unsafe.any():
@@ -112,26 +135,26 @@ def _json_column(values: pd.Series, kind: str) -> np.ndarray:
     return out
 
 
-def write_jsonl(path: Path, f: LandingFile, contract: Contract) -> None:
+def _jsonl_text(f: LandingFile, contract: Contract) -> str:
     kinds = [c.type for c in contract.columns]
-    names = list(f.frame.columns)
+    frame = f.frame
+    names = list(frame.columns)
     plain = all(k in ("string", "date", "timestamp") for k in kinds)
-    if not len(f.frame):
-        path.write_bytes(b"\n")
-        return
-    lines = None
-    for i, (name, kind) in enumerate(zip(names, kinds, strict=True)):
-        column = _json_column(f.frame[name], "string" if plain else kind)
-        prefix = ("{" if i == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
-        lines = prefix + column if lines is None else lines + (prefix + column)
-    lines = lines + "}"
-    path.write_bytes(("\n".join(lines.tolist()) + "\n").encode("utf-8"))
+    keys = [json.dumps(name, ensure_ascii=False).replace("%", "%%") for name in names]
+    template = "{" + ", ".join(f"{key}: %s" for key in keys) + "}"
+    columns = [_json_column(frame[name], "string" if plain else kind) for name, kind in zip(names, kinds, strict=True)]
+    return "".join(template % row + "\n" for row in zip(*columns, strict=True))
+
+
+def write_jsonl(path: Path, f: LandingFile, contract: Contract) -> None:
+    path.write_bytes(_jsonl_text(f, contract).encode("utf-8") if len(f.frame) else b"\n")
 
 
 def write_parquet(path: Path, f: LandingFile, contract: Contract) -> None:
     arrays = []
+    frame = f.frame
     for col in contract.columns:
-        values = f.frame[col.name]
+        values = frame[col.name]
         present = values.notna().to_numpy()
         if col.type == "date":
             arr = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
@@ -148,9 +171,24 @@ def write_parquet(path: Path, f: LandingFile, contract: Contract) -> None:
     pq.write_table(table, path, compression="snappy")
 
 
-def write_file(landing: Path, f: LandingFile, contract: Contract) -> Path:
+CHUNK_ROWS = 200_000  # CSV and JSON lines files are formatted and written this many rows at a time
+
+
+def write_file(landing: Path, f: LandingFile, contract: Contract, chunk_rows: int = CHUNK_ROWS) -> Path:
+    """Write one landing file; its text is built now (a chunk of rows at a time for CSV and JSON lines) and
+    dropped once written, so memory holds one chunk's text whatever the file's size."""
     path = landing / f.rel
     path.parent.mkdir(parents=True, exist_ok=True)
+    if f.fmt in ("csv", "csv-gbk", "jsonl") and len(f):
+        encoding = "gbk" if f.fmt == "csv-gbk" else "utf-8"
+        with path.open("wb") as out:
+            for start in range(0, len(f), chunk_rows):
+                part = f.ready(start, start + chunk_rows)
+                text = _jsonl_text(part, contract) if f.fmt == "jsonl" else _csv_text(part, header=start == 0)
+                out.write(text.encode(encoding))
+                del part, text
+        return path
+    f = f.ready()
     if f.fmt == "csv":
         write_csv(path, f)
     elif f.fmt == "csv-gbk":
