@@ -28,7 +28,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,10 +40,13 @@ from ingest.readers import RawFile, Reject, UnreadableFile, _map_header, _to_tex
 from ingest.row_checks import _FALSE, _TRUE, check_rows
 
 # What Python's str.strip() removes: every character for which str.isspace() is true.
-PY_WHITESPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+                 "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")  # tests check it against str.isspace()
+# Whitespace other than " " and "\n", as UTF-8 bytes: a file without any of them is checked with cheap byte searches.
+_OTHER_WS = [c.encode("utf-8") for c in PY_WHITESPACE if c not in " \n"]
 _WS_SQL = "'" + PY_WHITESPACE + "'"  # a SQL literal of those characters
 # Characters str.splitlines() breaks a line at, besides "\n" and "\r\n".
-_ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|\r(?!\n)")
+_ODD_LINE_BREAKS = [c.encode("utf-8") for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"]
 _MAX_PYTHON_LINES = 100_000  # more odd rows than this: the Python reader is as fast
 
 STAGE = "_scorelink_stage"
@@ -70,6 +72,50 @@ def _py_trim(expr: str) -> str:
     """SQL for Python's `text.strip() or None` (trim only when an end character is whitespace: much faster)."""
     return (f"nullif(case when regexp_matches({expr}, '^{_WS_CLASS}|{_WS_CLASS}$') then trim({expr}, {_WS_SQL}) "
             f"else {expr} end, '')")
+
+
+def _no_trim(expr: str) -> str:
+    """SQL for `text.strip() or None` when the file has no whitespace at the edge of any value."""
+    return f"nullif({expr}, '')"
+
+
+
+
+# Bytes that start a whitespace character other than " " and "\n" in UTF-8 (single bytes, or lead bytes).
+_WS_BYTES = np.zeros(256, dtype=bool)
+for _w in _OTHER_WS:
+    _WS_BYTES[_w[0]] = True
+
+
+def _other_whitespace(data: bytes, arr: np.ndarray) -> bool:
+    """Does the text hold whitespace other than " " and "\n"? One vectorized pass, exact checks for lead bytes."""
+    hits = np.unique(arr[_WS_BYTES[arr]])
+    if not len(hits):
+        return False
+    return any(w in data for w in _OTHER_WS if w[0] in hits)
+
+
+def _csv_may_need_trim(data: bytes) -> bool:
+    """Could a field of this CSV start or end with whitespace? (False positives only cost speed.)"""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    if _other_whitespace(data, arr):
+        return True
+    spaces = np.flatnonzero(arr == 32)
+    if not len(spaces):
+        return False
+    if data.lstrip(b"\xef\xbb\xbf").startswith(b" ") or spaces[-1] == len(arr) - 1:
+        return True
+    before, after = arr[spaces[spaces > 0] - 1], arr[spaces[spaces < len(arr) - 1] + 1]
+    edges = np.array([ord(","), ord("\n"), ord('"')], dtype=np.uint8)
+    return bool(np.isin(before, edges).any() or np.isin(after, edges).any())
+
+
+def _jsonl_may_need_trim(data: bytes) -> bool:
+    """Could a string of these JSON lines start or end with whitespace? Without backslashes (escapes) a string
+    cannot hold a quote, so `" ` and ` "` show it, except in the `": "` and `", "` json.dumps writes."""
+    if b"\\" in data or _other_whitespace(data, np.frombuffer(data, dtype=np.uint8)):
+        return True
+    return b'" ' in data or data.count(b' "') != data.count(b'": "') + data.count(b'", "')
 
 
 def _is_blank(expr: str) -> str:
@@ -157,22 +203,20 @@ def _stage_csv(con, contract: Contract, path: Path, data: bytes) -> Staged | Non
     mapped, extra = _map_header(path, header, contract)
     width = len(header)
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    trim = _py_trim if _csv_may_need_trim(data) else _no_trim
     del text
     if lines < 2:
         return None
     fields = ", ".join(f"'f{i}': 'VARCHAR'" for i in range(width))
-    try:
-        con.execute(f"drop table if exists {_CSV_REJECTS}")
-        con.execute(f"drop table if exists {_CSV_SCANS}")
-        con.execute(
-            f"create or replace temp table {_CSV} as select * from read_csv(?, header = false, skip = 1, "
-            f"delim = ',', quote = '\"', escape = '\"', {newline}columns = {{{fields}}}, "
-            f"auto_detect = false, strict_mode = true, null_padding = false, max_line_size = 100000000, "
-            f"store_rejects = true, rejects_table = '{_CSV_REJECTS}', rejects_scan = '{_CSV_SCANS}')",
-            [str(path)],
-        )
-    except duckdb.Error:
-        return None
+    con.execute(f"drop table if exists {_CSV_REJECTS}")
+    con.execute(f"drop table if exists {_CSV_SCANS}")
+    con.execute(
+        f"create or replace temp table {_CSV} as select * from read_csv(?, header = false, skip = 1, "
+        f"delim = ',', quote = '\"', escape = '\"', {newline}columns = {{{fields}}}, "
+        f"auto_detect = false, strict_mode = true, null_padding = false, max_line_size = 100000000, "
+        f"store_rejects = true, rejects_table = '{_CSV_REJECTS}', rejects_scan = '{_CSV_SCANS}')",
+        [str(path)],
+    )
     n_ok, first_rowid = con.execute(f"select count(*), min(rowid) from {_CSV}").fetchone()
     bad_lines = con.execute(
         f"select line, any_value(csv_line) from {_CSV_REJECTS} group by line order by line"
@@ -209,7 +253,7 @@ def _stage_csv(con, contract: Contract, path: Path, data: bytes) -> Staged | Non
         staged.rejects.append(Reject(number, None, "empty row", ""))
     by_name = {m: f"f{i}" for i, m in enumerate(mapped) if m}
     _create_stage(con, contract)
-    values_sql = ", ".join(_py_trim(by_name[c.name]) if c.name in by_name else "null" for c in contract.columns)
+    values_sql = ", ".join(trim(by_name[c.name]) if c.name in by_name else "null" for c in contract.columns)
     con.execute(f"insert into {STAGE} select {row_number}, {values_sql} from {_CSV} where not ({blank})")
     con.execute(f"drop table {_CSV}")
     _stage_records(con, contract, records, numbers)
@@ -219,7 +263,7 @@ def _stage_csv(con, contract: Contract, path: Path, data: bytes) -> Staged | Non
 # ---------------------------------------------------------------------------------------------- JSON lines
 
 
-def _json_value_text(raw: str, string: str) -> tuple[str, str]:
+def _json_value_text(raw: str, string: str, trim) -> tuple[str, str]:
     """(text, certain) for one JSON value as readers._to_text writes what json.loads returns.
 
     raw: the value as JSON text (DuckDB writes numbers back in canonical form); string: the same value by
@@ -229,10 +273,11 @@ def _json_value_text(raw: str, string: str) -> tuple[str, str]:
     d_text, d_certain = _double_text(number)
     integer = f"regexp_full_match({raw}, '-?(0|[1-9][0-9]*)')"
     text = (
-        f"case when {raw} = 'null' then null when {raw}[1] = '\"' then {_py_trim(string)} "
+        f"case when starts_with({raw}, '\"') then {trim(string)} when {raw} = 'null' then null "
         f"when {raw} in ('true', 'false') or {integer} then {raw} else {d_text} end"
     )
-    certain = f"({raw} = 'null' or {raw}[1] = '\"' or {raw} in ('true', 'false') or {integer} or {d_certain})"
+    certain = (f"case when starts_with({raw}, '\"') or {raw} in ('null', 'true', 'false') then true "
+               f"when {integer} then true else {d_certain} end")
     return text, certain
 
 
@@ -259,9 +304,11 @@ def _stage_jsonl(con, contract: Contract, path: Path, data: bytes) -> Staged | N
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    if _ODD_LINE_BREAKS.search(text):
+    if any(b in data for b in _ODD_LINE_BREAKS) or data.count(b"\r") != data.count(b"\r\n"):
         return None  # str.splitlines() would break lines where DuckDB does not
     bom = data.startswith(b"\xef\xbb\xbf")
+    escapes = b"\\" in data
+    trim = _py_trim if _jsonl_may_need_trim(data) else _no_trim
     del text
     line_sql = "line"
     if bom:
@@ -295,31 +342,38 @@ def _stage_jsonl(con, contract: Contract, path: Path, data: bytes) -> Staged | N
     _create_stage(con, contract)
     if usable:
         paths = "[" + ", ".join(_lit("$." + json.dumps(k, ensure_ascii=False)) for k in keys) + "]"
-        texts, certain = {}, []
-        for i, m in enumerate(mapped):
+        # One parse per line: the mapped values as JSON text. Strings are unquoted by position when the file
+        # has no backslash (no escapes), else by json_extract_string.
+        spec = json.dumps({k: "JSON" for k, m in zip(keys, mapped, strict=True) if m}, ensure_ascii=False)
+        texts, certain, raws = {}, [], []
+        for i, (k, m) in enumerate(zip(keys, mapped, strict=True)):
             if m is None:
                 continue
-            t, c = _json_value_text(f"r[{i + 1}]", f"s[{i + 1}]")
+            raws.append(f"cast(struct_extract(r, {_lit(k)}) as varchar) as r{i}")
+            string = f"s[{i + 1}]" if escapes else f"substr(r{i}, 2, length(r{i}) - 2)"
+            t, c = _json_value_text(f"r{i}", string, trim)
             texts[m] = t
             certain.append(c)
-        all_certain = "coalesce(" + (" and ".join(certain) if certain else "true") + ", false)"
+        all_certain = "coalesce(" + (" and ".join(f"({c})" for c in certain) if certain else "true") + ", false)"
         # A line Python's json module reads the same way: an object with exactly the common keys, no trailing
         # comma (DuckDB allows them), no escaped lone surrogate.
-        same_object = (
-            f"case when json_valid(line) then json_keys(line) = {_lit_list(keys)} "
-            "and not regexp_matches(line, ',[\\s]*[\\]}]') and not regexp_matches(line, '\\\\u[dD][89abAB]') "
-            "else false end"
-        )
+        same_object = f"case when json_valid(line) then json_keys(line) = {_lit_list(keys)} else false end"
+        same_object = f"({same_object}) and not regexp_matches(line, ',[\\s]*[\\]}}]')"
+        if escapes:
+            same_object = f"({same_object}) and not regexp_matches(line, '\\\\u[dD][89abAB]')"
+        strings = f"json_extract_string(line, {paths})" if escapes else "null"
         con.execute(
-            f"create or replace temp table {_LINES} as select n, line, r, s, case when kind = 'fast' and "
-            f"{all_certain} then 'fast' when kind = 'fast' then 'python' else kind end as kind from ("
-            f"select n, line, kind, case when kind = 'fast' then cast(json_extract(line, {paths}) as varchar[]) end as r, "
-            f"case when kind = 'fast' then json_extract_string(line, {paths}) end as s "
+            f"create or replace temp table {_LINES} as select n, line, kind, {', '.join(raws) or 'null as r0'}, s "
+            f"from (select n, line, kind, case when kind = 'fast' then json_transform(line, {_lit(spec)}) end as r, "
+            f"case when kind = 'fast' then {strings} end as s "
             f"from (select n, line, case when {blank} then 'blank' when {same_object} then 'fast' else 'python' end "
             f"as kind from {_LINES}))"
         )
         values_sql = ", ".join(texts.get(c.name, "null") for c in contract.columns)
-        n_fast = con.execute(f"insert into {STAGE} select n, {values_sql} from {_LINES} where kind = 'fast'").fetchone()[0]
+        n_fast = con.execute(
+            f"insert into {STAGE} select n, {values_sql} from {_LINES} where kind = 'fast' and {all_certain}"
+        ).fetchone()[0]
+        con.execute(f"update {_LINES} set kind = 'python' where kind = 'fast' and not {all_certain}")
         if n_fast:
             unmapped_keys |= {str(k) for k, m in zip(keys, mapped, strict=True) if m is None}
             present |= {m for m in mapped if m}
@@ -365,12 +419,15 @@ _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMAL
 
 
 def _stage_parquet(con, contract: Contract, path: Path) -> Staged | None:
+    probe = con.cursor()  # its own transaction: an error here does not abort the caller's
     try:
-        schema = con.execute(
+        schema = probe.execute(
             "select column_name, column_type from (describe select * from read_parquet(?))", [str(path)]
         ).fetchall()
     except duckdb.Error:
         return None
+    finally:
+        probe.close()
     header = [name for name, _ in schema]
     mapped, extra = _map_header(path, header, contract)
     texts, certain = {}, []
@@ -410,11 +467,13 @@ _OFFSET_RE = "(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])"
 
 
 def _pattern_usable(con, pattern: str) -> bool:
+    probe = con.cursor()  # its own transaction: an error here does not abort the caller's
     try:
-        con.execute("select regexp_full_match('', ?)", [pattern]).fetchone()
-        con.execute(f"select regexp_full_match('', {_lit(pattern)})").fetchone()
+        probe.execute(f"select regexp_full_match('', {_lit(pattern)})").fetchone()
     except duckdb.Error:
         return False
+    finally:
+        probe.close()
     return True
 
 
@@ -544,76 +603,80 @@ def insert_checked_rows(con, contract: Contract, good: pd.DataFrame, batch_id: s
     return len(good)
 
 
-def _check(work, contract: Contract, batch_id: str, rel: str, timezone: str, loaded_at: dt.datetime):
-    """Type the certainly-good stage rows in SQL (with the lineage columns, ready to insert into the raw
-    table); return them as Arrow, with the number of rows staged and the other rows (text) for check_rows()."""
-    joins = _tz_days(work, contract, timezone)
+class FastPathFailed(Exception):
+    """DuckDB raised an error while reading or checking a file: the caller's transaction is aborted, and the
+    entity is loaded again with the Python readers."""
+
+
+def _check_and_insert(con, contract: Contract, path: Path, batch_id: str, rel: str, timezone: str,
+                      loaded_at: dt.datetime) -> tuple[int, int, list[Reject]]:
+    """Insert the certainly-good stage rows in SQL; check the others with check_rows() as before.
+
+    Returns (rows staged, rows loaded, rejects)."""
+    joins = _tz_days(con, contract, timezone)
     alias = {c.name: a for c, a in joins}
     goods, typed = [], []
     for col in contract.columns:
-        g, t = _column_sql(work, col, f"s.{_q(col.name)}", alias.get(col.name))
+        g, t = _column_sql(con, col, f"s.{_q(col.name)}", alias.get(col.name))
         goods.append(g)
-        typed.append(f"{t} as {_q(col.name)}")
+        typed.append(t)
     join_sql = " ".join(
         f"left join {_TZ} {a} on {a}.day = try_cast(substr(s.{_q(c.name)}, 1, 10) as date)" for c, a in joins
     )
     good_sql = "coalesce(" + " and ".join(goods) + ", false)"
     hash_sql = "md5(concat_ws(chr(31), " + ", ".join(
         f"coalesce(s.{_q(c)}, '')" for c in contract.column_names) + "))"
-    lineage = (f"cast(? as varchar) as _batch_id, cast(? as varchar) as _source_file, s._rn as _source_row, "
-               f"cast(? as timestamp) as _loaded_at, {hash_sql} as _row_hash")
-    good = work.execute(
-        f"select {', '.join(typed)}, {lineage} from {STAGE} s {join_sql} where {good_sql}",
+    names = ", ".join([_q(c) for c in contract.column_names] + list(LINEAGE_COLUMNS))
+    loaded = con.execute(
+        f"insert into {contract.raw_table} ({names}) select {', '.join(typed)}, ?, ?, s._rn, ?, {hash_sql} "
+        f"from {STAGE} s {join_sql} where {good_sql}",
         [batch_id, rel, loaded_at],
-    ).fetch_arrow_table()
-    n_staged = work.execute(f"select count(*) from {STAGE}").fetchone()[0]
-    rest = None
-    if good.num_rows < n_staged:
-        rest = work.execute(
+    ).fetchone()[0]
+    n_staged = con.execute(f"select count(*) from {STAGE}").fetchone()[0]
+    rejects: list[Reject] = []
+    if loaded < n_staged:
+        rest = con.execute(
             f"select s._rn, {', '.join('s.' + _q(c) for c in contract.column_names)} from {STAGE} s {join_sql} "
             f"where not {good_sql} order by s._rn"
         ).df()
-    return n_staged, good, rest
+        records = rest[contract.column_names].astype(object)
+        records = records.where(records.notna(), None).reset_index(drop=True)
+        checked = check_rows(RawFile(path, None, records, [int(n) for n in rest["_rn"]]), contract, timezone)
+        loaded += insert_checked_rows(con, contract, checked.good, batch_id, rel, loaded_at)
+        rejects = checked.rejects
+    return n_staged, loaded, rejects
 
 
 def load_file_fast(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, data: bytes, batch_id: str,
                    rel: str, timezone: str, loaded_at: dt.datetime) -> FastResult | None:
     """Load one file the fast way; None when this file needs the Python readers (nothing written then).
 
-    The reading and checking run in a private in-memory DuckDB, so that an error there (a file DuckDB cannot
-    read the way Python would) cannot abort the caller's transaction: the file then goes to the Python readers.
+    Runs in the caller's transaction (temporary tables, dropped at the end). Statements that may fail on a
+    strange file (a Parquet file DuckDB cannot open, a pattern its regex engine does not know) are tried on a
+    separate cursor first; if DuckDB still raises, FastPathFailed tells the loader to load the entity again
+    with the Python readers (the error has aborted the transaction).
     """
     suffix = path.suffix.lower()
-    work = duckdb.connect()
     try:
         if suffix in (".csv", ".txt"):
-            staged = _stage_csv(work, contract, path, data)
+            staged = _stage_csv(con, contract, path, data)
         elif suffix in (".jsonl", ".ndjson", ".json"):
-            staged = _stage_jsonl(work, contract, path, data)
+            staged = _stage_jsonl(con, contract, path, data)
         elif suffix == ".parquet":
-            staged = _stage_parquet(work, contract, path)
+            staged = _stage_parquet(con, contract, path)
         else:
             staged = None
         if staged is None:
+            _drop_temp(con)
             return None
-        n_staged, good, rest = _check(work, contract, batch_id, rel, timezone, loaded_at)
-    except duckdb.Error:
-        return None
-    finally:
-        work.close()
-    loaded = good.num_rows
-    if loaded:
-        con.register("_scorelink_fast_rows", good)
-        try:
-            names = ", ".join([_q(c) for c in contract.column_names] + list(LINEAGE_COLUMNS))
-            con.execute(f"insert into {contract.raw_table} ({names}) select {names} from _scorelink_fast_rows")
-        finally:
-            con.unregister("_scorelink_fast_rows")
-    rejects = list(staged.rejects)
-    if rest is not None and len(rest):
-        records = rest[contract.column_names].astype(object)
-        records = records.where(records.notna(), None).reset_index(drop=True)
-        checked = check_rows(RawFile(path, None, records, [int(n) for n in rest["_rn"]]), contract, timezone)
-        loaded += insert_checked_rows(con, contract, checked.good, batch_id, rel, loaded_at)
-        rejects += checked.rejects
-    return FastResult(n_staged + len(staged.rejects), loaded, rejects, staged.encoding, staged.extra_columns)
+        n_staged, loaded, rejects = _check_and_insert(con, contract, path, batch_id, rel, timezone, loaded_at)
+        _drop_temp(con)
+    except duckdb.Error as exc:
+        raise FastPathFailed(f"{path}: {exc}") from exc
+    return FastResult(n_staged + len(staged.rejects), loaded, staged.rejects + rejects, staged.encoding,
+                      staged.extra_columns)
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    for table in (STAGE, _CSV, _CSV_REJECTS, _CSV_SCANS, _LINES, _TZ):
+        con.execute(f"drop table if exists {table}")

@@ -21,7 +21,7 @@ from typing import Literal
 import duckdb
 
 from ingest.contract import RAW_SQL_TYPES, Contract
-from ingest.fast_path import insert_checked_rows, load_file_fast
+from ingest.fast_path import FastPathFailed, insert_checked_rows, load_file_fast
 from ingest.readers import SUPPORTED_SUFFIXES, read_landing_file
 from ingest.row_checks import check_rows
 
@@ -135,6 +135,11 @@ def load_entity(
             if on_file:
                 on_file(file_load)
         con.execute("commit")
+    except FastPathFailed:
+        # DuckDB could not read a file the way the fast path expected; its error aborted the transaction.
+        # Nothing of the entity was written: load it again with the Python readers.
+        con.execute("rollback")
+        return load_entity(con, contract, landing_dir, timezone, on_file, reader="python")
     except BaseException:
         con.execute("rollback")
         raise

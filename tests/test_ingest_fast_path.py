@@ -261,3 +261,31 @@ def test_unreadable_files_give_the_same_error(tmp_path):
             errors.append(str(err.value))
             assert con.execute("select count(*) from duckdb_tables() where schema_name = 'raw_erp'").fetchone()[0] == 0
         assert errors[0] == errors[1], name
+
+
+def test_python_whitespace_constant_is_what_str_strip_removes():
+    from ingest.fast_path import PY_WHITESPACE
+
+    assert PY_WHITESPACE == "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+
+
+def test_a_duckdb_error_mid_entity_reloads_the_entity_with_the_python_readers(tmp_path, monkeypatch):
+    import ingest.fast_path as fast_path
+
+    _write(tmp_path, "erp.sales_orders", "a.csv", "\n".join([ORDERS_HEADER, *BAD_ORDERS[:4]]) + "\n")
+    _write(tmp_path, "erp.sales_orders", "b.csv", "\n".join([ORDERS_HEADER, *BAD_ORDERS[4:8]]) + "\n")
+    real = fast_path._check_and_insert
+    calls = []
+
+    def failing(con, *args):
+        calls.append(1)
+        if len(calls) == 2:  # the second file: after the first was written in the same transaction
+            con.execute("select cast('not a number' as integer)")
+        return real(con, *args)
+
+    monkeypatch.setattr(fast_path, "_check_and_insert", failing)
+    fast = duckdb.connect()
+    result = load_entity(fast, CONTRACTS["erp.sales_orders"], tmp_path, "UTC")
+    assert len(calls) == 2 and result.rows_read == 8 and len(result.files) == 2
+    python = _load(tmp_path, [CONTRACTS["erp.sales_orders"]], "UTC", "python")
+    assert _differences(python, fast) == {}
