@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,12 +111,18 @@ def _csv_may_need_trim(data: bytes) -> bool:
     return bool(np.isin(before, edges).any() or np.isin(after, edges).any())
 
 
-def _jsonl_may_need_trim(data: bytes) -> bool:
-    """Could a string of these JSON lines start or end with whitespace? Without backslashes (escapes) a string
-    cannot hold a quote, so `" ` and ` "` show it, except in the `": "` and `", "` json.dumps writes."""
+# After an even number of quotes on a line (so at the opening quote of a string), a string starting with a
+# space or ending with one. Valid only for lines without backslashes (no escaped quotes).
+_JSON_EDGE_SPACE = '(?m)^[^"\\n]*(?:"[^"\\n]*"[^"\\n]*)*"(?: |[^"\\n]* ")'
+
+
+def _jsonl_may_need_trim(con, path: Path, data: bytes) -> bool:
+    """Could a string of these JSON lines start or end with whitespace? (False positives only cost speed.)"""
     if b"\\" in data or _other_whitespace(data, np.frombuffer(data, dtype=np.uint8)):
         return True
-    return b'" ' in data or data.count(b' "') != data.count(b'": "') + data.count(b'", "')
+    if b" " not in data:
+        return False
+    return con.execute("select regexp_matches(content, ?) from read_text(?)", [_JSON_EDGE_SPACE, str(path)]).fetchone()[0]
 
 
 def _is_blank(expr: str) -> str:
@@ -308,24 +315,25 @@ def _stage_jsonl(con, contract: Contract, path: Path, data: bytes) -> Staged | N
         return None  # str.splitlines() would break lines where DuckDB does not
     bom = data.startswith(b"\xef\xbb\xbf")
     escapes = b"\\" in data
-    trim = _py_trim if _jsonl_may_need_trim(data) else _no_trim
+    trim = _py_trim if _jsonl_may_need_trim(con, path, data) else _no_trim
+    # The keys most of the first lines have (only speed depends on this choice: other lines go through Python).
+    sample: Counter[tuple[str, ...]] = Counter()
+    for line in text[:1_000_000].splitlines()[:200]:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            sample[tuple(str(k) for k in obj)] += 1
     del text
-    line_sql = "line"
+    common = [list(sample.most_common(1)[0][0])] if sample else None
+    line = "line"
     if bom:
-        line_sql = "case when n = 1 then substr(line, 2) else line end"
-    con.execute(
-        f"create or replace temp table {_LINES} as select n, regexp_replace({line_sql}, '\\r$', '') as line "
-        f"from (select unnest(l) as line, unnest(range(1, len(l) + 1)) as n "
-        f"from (select string_split(content, chr(10)) as l from read_text(?)))",
-        [str(path)],
-    )
-    if data.endswith(b"\n"):
-        con.execute(f"delete from {_LINES} where n = (select max(n) from {_LINES}) and line = ''")
-    is_object = "(case when json_valid(line) then json_type(line) = 'OBJECT' else false end)"
-    common = con.execute(
-        f"select keys from (select case when {is_object} then json_keys(line) end as keys from {_LINES}) "
-        f"where keys is not null group by keys order by count(*) desc, keys limit 1"
-    ).fetchone()
+        line = f"case when n = 1 then substr({line}, 2) else {line} end"
+    if b"\r" in data:
+        line = f"regexp_replace({line}, '\\r$', '')"
+    lines_src = (f"(select n, {line} as line from (select unnest(l) as line, unnest(range(1, len(l) + 1)) as n "
+                 f"from (select string_split(content, chr(10)) as l from read_text({_lit(str(path))}))))")
     wanted = {c.name.lower(): c.name for c in contract.columns}
     keys = common[0] if common else []
     mapped = [wanted.get(str(k).strip().lower()) for k in keys]
@@ -367,7 +375,7 @@ def _stage_jsonl(con, contract: Contract, path: Path, data: bytes) -> Staged | N
             f"from (select n, line, kind, case when kind = 'fast' then json_transform(line, {_lit(spec)}) end as r, "
             f"case when kind = 'fast' then {strings} end as s "
             f"from (select n, line, case when {blank} then 'blank' when {same_object} then 'fast' else 'python' end "
-            f"as kind from {_LINES}))"
+            f"as kind from {lines_src}))"
         )
         values_sql = ", ".join(texts.get(c.name, "null") for c in contract.columns)
         n_fast = con.execute(
@@ -380,7 +388,7 @@ def _stage_jsonl(con, contract: Contract, path: Path, data: bytes) -> Staged | N
     else:
         con.execute(
             f"create or replace temp table {_LINES} as select n, line, "
-            f"case when {blank} then 'blank' else 'python' end as kind from {_LINES}"
+            f"case when {blank} then 'blank' else 'python' end as kind from {lines_src}"
         )
     odd = con.execute(f"select count(*) from {_LINES} where kind = 'python'").fetchone()[0]
     if odd > _MAX_PYTHON_LINES:

@@ -289,3 +289,17 @@ def test_a_duckdb_error_mid_entity_reloads_the_entity_with_the_python_readers(tm
     assert len(calls) == 2 and result.rows_read == 8 and len(result.files) == 2
     python = _load(tmp_path, [CONTRACTS["erp.sales_orders"]], "UTC", "python")
     assert _differences(python, fast) == {}
+
+
+@pytest.mark.parametrize("content", ["no edge spaces", " leading", "trailing ", "a, ", "\u3000ideographic", None])
+def test_jsonl_values_are_trimmed_like_python_without_escapes(tmp_path, fast_files, content):
+    good = {"activity_id": "A1", "employee_id": "E1", "customer_id": "C1", "started_at": "2024-01-05T09:00:00+08:00",
+            "duration_minutes": 30, "method": "call", "content": "x", "outcome": "order"}
+    lines = [json.dumps(good, ensure_ascii=False),
+             json.dumps({**good, "activity_id": "A2", "content": content}, ensure_ascii=False)]
+    assert "\\" not in "".join(lines)
+    _write(tmp_path, "crm.activities", "a.jsonl", "\n".join(lines) + "\n")
+    python, fast = _same_both_ways(tmp_path, [CONTRACTS["crm.activities"]])
+    assert fast_files == ["a.jsonl"]
+    expected = content.strip() if content else None
+    assert fast.execute("select content from raw_crm.activities where activity_id = 'A2'").fetchone()[0] == expected
