@@ -16,10 +16,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
-from ingest.contract import LINEAGE_COLUMNS, RAW_SQL_TYPES, Contract
+from ingest.contract import RAW_SQL_TYPES, Contract
+from ingest.fast_path import FastPathFailed, insert_checked_rows, load_file_fast
 from ingest.readers import SUPPORTED_SUFFIXES, read_landing_file
 from ingest.row_checks import check_rows
 
@@ -115,25 +117,38 @@ def load_entity(
     landing_dir: Path,
     timezone: str,
     on_file: Callable[[FileLoad], None] | None = None,
+    reader: Literal["duckdb", "python"] = "duckdb",
 ) -> EntityLoad:
+    """Load every landing file of one entity in one transaction.
+
+    reader="duckdb" (default) lets DuckDB read and check the rows it can decide for certain and gives the
+    rest to the Python readers and row checks (ingest/fast_path.py); reader="python" uses only the Python
+    readers and checks. Both give the same tables, row for row (tests/test_ingest_fast_path.py).
+    """
     result = EntityLoad(contract.name)
     con.execute("begin transaction")
     try:
         ensure_raw_table(con, contract)
         for path in landing_files(landing_dir, contract):
-            file_load = _load_file(con, contract, landing_dir, path, timezone)
+            file_load = _load_file(con, contract, landing_dir, path, timezone, reader)
             result.files.append(file_load)
             if on_file:
                 on_file(file_load)
         con.execute("commit")
+    except FastPathFailed:
+        # DuckDB could not read a file the way the fast path expected; its error aborted the transaction.
+        # Nothing of the entity was written: load it again with the Python readers.
+        con.execute("rollback")
+        return load_entity(con, contract, landing_dir, timezone, on_file, reader="python")
     except BaseException:
         con.execute("rollback")
         raise
     return result
 
 
-def _load_file(con, contract: Contract, landing_dir: Path, path: Path, timezone: str) -> FileLoad:
-    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+def _load_file(con, contract: Contract, landing_dir: Path, path: Path, timezone: str, reader: str) -> FileLoad:
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
     rel = path.relative_to(landing_dir).as_posix()
     batch_id = f"{contract.name}:{sha256[:16]}"
     already = con.execute("select rows_read, rows_loaded, rows_quarantined from ingest.file_loads "
@@ -141,22 +156,20 @@ def _load_file(con, contract: Contract, landing_dir: Path, path: Path, timezone:
     if already:
         return FileLoad(rel, batch_id, *already, skipped=True)
 
-    raw = read_landing_file(path, contract)
-    checked = check_rows(raw, contract, timezone)
-    rejects = raw.rejects + checked.rejects
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-    good = checked.good
-    if len(good):
-        good = good.assign(_batch_id=batch_id, _source_file=rel, _loaded_at=loaded_at)
-        select = [f'cast("{c.name}" as {RAW_SQL_TYPES[c.type]}) as "{c.name}"' for c in contract.columns]
-        select += [f"cast({name} as {sql_type}) as {name}" for name, sql_type in LINEAGE_COLUMNS.items()]
-        names = ", ".join([f'"{c}"' for c in contract.column_names] + list(LINEAGE_COLUMNS))
-        con.register("_landing_batch", good)
-        try:
-            con.execute(f"insert into {contract.raw_table} ({names}) select {', '.join(select)} from _landing_batch")
-        finally:
-            con.unregister("_landing_batch")
+    fast = None
+    if reader == "duckdb":
+        fast = load_file_fast(con, contract, path, data, batch_id, rel, timezone, loaded_at)
+    del data
+    if fast is not None:
+        rows_read, rows_loaded, rejects = fast.rows_read, fast.rows_loaded, fast.rejects
+        encoding, extra_columns = fast.encoding, fast.extra_columns
+    else:
+        raw = read_landing_file(path, contract)
+        checked = check_rows(raw, contract, timezone)
+        rejects = raw.rejects + checked.rejects
+        rows_read, encoding, extra_columns = raw.rows_read, raw.encoding, raw.extra_columns
+        rows_loaded = insert_checked_rows(con, contract, checked.good, batch_id, rel, loaded_at)
     if rejects:
         con.executemany(
             "insert into ingest.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -166,12 +179,12 @@ def _load_file(con, contract: Contract, landing_dir: Path, path: Path, timezone:
                 for r in sorted(rejects, key=lambda r: r.row_number)
             ],
         )
-    file_load = FileLoad(rel, batch_id, raw.rows_read, len(good), len(rejects))
+    file_load = FileLoad(rel, batch_id, rows_read, rows_loaded, len(rejects))
     con.execute(
         "insert into ingest.file_loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [batch_id, contract.source, contract.entity, rel, sha256, path.suffix.lower().lstrip("."),
-         raw.encoding, file_load.rows_read, file_load.rows_loaded, file_load.rows_quarantined,
-         json.dumps(raw.extra_columns) if raw.extra_columns else None, loaded_at],
+         encoding, file_load.rows_read, file_load.rows_loaded, file_load.rows_quarantined,
+         json.dumps(extra_columns) if extra_columns else None, loaded_at],
     )
     return file_load
 
