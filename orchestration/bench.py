@@ -180,6 +180,16 @@ def _simulate(home: Path, employees: int, months: int, seed: int) -> dict[str, A
             "peak_memory_mb": round(peak, 1)}
 
 
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its waited-for children (the dbt subprocesses).
+
+    On a shared, loaded machine wall time grows with the other load; CPU time much less so, which makes the
+    ratio of two runs' CPU times the steadier comparison.
+    """
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _execute(partition_key: str | None, log_path: Path) -> dict[str, Any]:
     """One run of scorelink_pipeline (with a partition key: that month); step timings and peak memory."""
     from dagster import DagsterEventType, DagsterInstance
@@ -188,11 +198,13 @@ def _execute(partition_key: str | None, log_path: Path) -> dict[str, Any]:
     from orchestration.pipeline_run import QUIET_LOGS
 
     job = defs.resolve_job_def("scorelink_pipeline")
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log), MemorySampler() as mem:
         result = job.execute_in_process(instance=DagsterInstance.ephemeral(), run_id=str(uuid.uuid4()),
                                         raise_on_error=False, run_config=QUIET_LOGS, partition_key=partition_key)
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     steps: dict[str, float] = {}
     failures = []
     for event in result.all_events:
@@ -201,7 +213,7 @@ def _execute(partition_key: str | None, log_path: Path) -> dict[str, Any]:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             failures.append(event.step_key)
     return {"success": result.success, "seconds": seconds, "steps": steps, "failures": failures,
-            "peak_memory_mb": mem.peak_mb, "run_id": result.run_id}
+            "peak_memory_mb": mem.peak_mb, "run_id": result.run_id, "cpu_seconds": cpu}
 
 
 def _phases(run: dict[str, Any], warehouse: Path, since: str | None = None) -> dict[str, Any]:
@@ -278,7 +290,9 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
     # -- full build ----------------------------------------------------------------------------------------
     full = _execute(None, home / "full_run.log")
     figures["full"] = {"success": full["success"], "failures": full["failures"],
-                       "pipeline_seconds": round(full["seconds"], 2), "peak_memory_mb": full["peak_memory_mb"],
+                       "pipeline_seconds": round(full["seconds"], 2), "cpu_seconds": round(full["cpu_seconds"], 2),
+                       "load_average": [round(x, 1) for x in os.getloadavg()],
+                       "peak_memory_mb": full["peak_memory_mb"],
                        "phases": _phases(full, warehouse)}
     run_results = _dbt_results(home)
     figures["full"]["dbt_layers_seconds"] = _dbt_layers(run_results)
@@ -326,11 +340,14 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
     figures["incremental_month"] = {
         "month": last, "success": inc["success"], "failures": inc["failures"],
         "raw_rows_taken_out_and_reloaded": removed,
-        "pipeline_seconds": round(inc["seconds"], 2), "peak_memory_mb": inc["peak_memory_mb"],
+        "pipeline_seconds": round(inc["seconds"], 2), "cpu_seconds": round(inc["cpu_seconds"], 2),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+        "peak_memory_mb": inc["peak_memory_mb"],
         "phases": _phases(inc, warehouse, since=since),
         "dbt_layers_seconds": _dbt_layers(inc_results),
         "dbt_calls": dbt_invocations(DBT_PROJECT_DIR / "target", inc["run_id"]),
         "share_of_full": round(inc["seconds"] / full["seconds"], 3) if full["seconds"] else None,
+        "cpu_share_of_full": round(inc["cpu_seconds"] / full["cpu_seconds"], 3) if full["cpu_seconds"] else None,
         "rows_per_month_in_incremental_models": {t: rows.get(last) for t, rows in monthly_rows.items()},
     }
     keep()
@@ -386,6 +403,11 @@ def render(report: dict[str, Any], console) -> None:
         table.add_row("[bold]pipeline", f"[bold]{full['pipeline_seconds']}", "", "",
                       f"[bold]{inc['pipeline_seconds']} ({inc['share_of_full']:.0%} of full)", "", "")
         table.add_row("peak memory MiB", str(full["peak_memory_mb"]), "", "", str(inc["peak_memory_mb"]), "", "")
+        if "cpu_seconds" in full:
+            table.add_row("CPU s (pipeline + dbt)", str(full["cpu_seconds"]), "", "",
+                          f"{inc['cpu_seconds']} ({inc['cpu_share_of_full']:.0%} of full)", "", "")
+            table.add_row("load average (1, 5, 15 min)", str(full["load_average"]), "", "",
+                          str(inc["load_average"]), "", "")
         console.print(table)
         console.print("dbt by layer (full): " + ", ".join(f"{k} {v} s" for k, v in full["dbt_layers_seconds"].items()))
         console.print("dbt by layer (incremental month): "

@@ -197,7 +197,9 @@ def build_monthly_dbt_assets() -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def scorelink_dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, landing: LandingResource):
-        window = context.partition_time_window if context.has_partition_key_range else None
+        # one month (has_partition_key) or a backfill's range of months in one run (has_partition_key_range only)
+        partitioned = context.has_partition_key or context.has_partition_key_range
+        window = context.partition_time_window if partitioned else None
         yield from _run_dbt(context, dbt, dbt_vars(Path(landing.path)), env=month_env(window))
 
     return scorelink_dbt_monthly
