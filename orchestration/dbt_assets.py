@@ -8,17 +8,26 @@ Three @dbt_assets share the one manifest:
 - scorelink_dbt_monthly: the models that are incremental by month (config materialized incremental: the
   large facts), partitioned by month (MonthlyPartitionsDefinition). A run
   with a partition key (or a backfill over a range of months, which runs as one dbt call) passes the
-  months to dbt as the vars partition_start_month / partition_end_month; a run without a partition key
+  months to dbt as the environment variables SCORELINK_PARTITION_START_MONTH / SCORELINK_PARTITION_END_MONTH
+  (the same as the vars partition_start_month / partition_end_month); a run without a partition key
   (the scorelink_pipeline job as the CLI, schedule and sensor start it) passes none, and dbt rebuilds
   every month. See dbt_project/macros/monthly_incremental.sql for what a month's rebuild reads.
 - scorelink_dbt_models: everything else (full-rebuild tables and views), unpartitioned.
+
+Every dbt call of the pipeline passes the same --vars as the parse at load time (pipeline_dbt_vars), so dbt's
+partial parsing (target/partial_parse.msgpack, copied into each call's target folder by dagster-dbt) stays
+valid: a change of --vars makes dbt re-parse the whole project. That is why the month window goes through
+the environment, which the project reads at execution only. dbt unit tests are left out of pipeline runs
+(--exclude-resource-type unit_test): they test SQL logic on fixed inputs, not the data, and run in CI
+(`dbt build` in tests/test_engines.py) and with `dbt test --select test_type:unit`.
 """
 
 
+import contextlib
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -62,14 +71,25 @@ def scorelink_dbt_project() -> DbtProject:
     settings.export_env()
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=settings.dbt_target)
     # Parse once per process (cached), so the manifest always matches the models on disk; dbt's partial
-    # parsing (target/partial_parse.msgpack) keeps it to a few seconds.
-    _parse(project)
+    # parsing (target/partial_parse.msgpack) keeps it to a few seconds. Parsed with the vars the pipeline's
+    # dbt calls pass, so that they reuse this parse instead of parsing the whole project again.
+    _parse(project, pipeline_dbt_vars(settings.landing_dir))
     return project
 
 
-def _parse(project: DbtProject) -> None:
+def _parse(project: DbtProject, dbt_args: dict[str, Any]) -> None:
     DbtCliResource(project_dir=project, target=project.target, dbt_executable=DBT_EXECUTABLE).cli(
-        ["parse", "--quiet"], target_path=project.target_path).wait()
+        ["parse", "--quiet", *(["--vars", json.dumps(dbt_args)] if dbt_args else [])],
+        target_path=project.target_path).wait()
+
+
+def pipeline_dbt_vars(landing_dir: Path) -> dict[str, Any]:
+    """The vars the pipeline's dbt calls pass, for the parse at load time; {} when they cannot be read yet
+    (no landing folder, an invalid config: the run itself then fails naming the file)."""
+    try:
+        return dbt_vars(landing_dir)
+    except Exception:  # noqa: BLE001 - only an optimisation: dbt re-parses in full at the first call
+        return {}
 
 
 def keep_run_results(run_results: Path, run_id: str | None = None) -> list[str]:
@@ -125,8 +145,35 @@ def month_vars(window: dg.TimeWindow | None) -> dict[str, str]:
     return {"partition_start_month": window.start.strftime("%Y-%m"), "partition_end_month": last.strftime("%Y-%m")}
 
 
-def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_args: dict[str, Any]):
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_args)], context=context, raise_on_error=False)
+def month_env(window: dg.TimeWindow | None) -> dict[str, str]:
+    """The same months as environment variables (macro partition_window reads them); none: every month."""
+    return {f"SCORELINK_{name.upper()}": value for name, value in month_vars(window).items()}
+
+
+PARTITION_ENV = tuple(f"SCORELINK_{name.upper()}" for name in ("partition_start_month", "partition_end_month"))
+# dbt unit tests belong to CI (tests/test_engines.py runs a plain `dbt build`), not to every pipeline run.
+PIPELINE_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set the month window variables for a dbt subprocess started inside (the job runs one step at a time)."""
+    saved = {name: os.environ.pop(name, None) for name in PARTITION_ENV}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_args: dict[str, Any],
+             env: dict[str, str] | None = None):
+    with _environment(env or {}):  # the subprocess copies the environment when it starts, inside cli()
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_args), *PIPELINE_BUILD_ARGS], context=context,
+                             raise_on_error=False)
     yield from invocation.stream()
     failed = keep_run_results(invocation.target_path / "run_results.json", context.run_id)
     if not invocation.is_successful():
@@ -150,8 +197,10 @@ def build_monthly_dbt_assets() -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def scorelink_dbt_monthly(context: dg.AssetExecutionContext, dbt: DbtCliResource, landing: LandingResource):
-        window = context.partition_time_window if context.has_partition_key_range else None
-        yield from _run_dbt(context, dbt, {**dbt_vars(Path(landing.path)), **month_vars(window)})
+        # one month (has_partition_key) or a backfill's range of months in one run (has_partition_key_range only)
+        partitioned = context.has_partition_key or context.has_partition_key_range
+        window = context.partition_time_window if partitioned else None
+        yield from _run_dbt(context, dbt, dbt_vars(Path(landing.path)), env=month_env(window))
 
     return scorelink_dbt_monthly
 

@@ -3,7 +3,9 @@
 One small simulated company is built twice:
 - warehouse A: every landing file loaded, then one full dbt build of the incremental models;
 - warehouse B: the files of every month but the last loaded and built in full; then the last month's files
-  loaded and only that month built incrementally (dbt vars partition_start_month / partition_end_month).
+  loaded and only that month built incrementally, the month given as the Dagster assets give it (environment
+  variables SCORELINK_PARTITION_START_MONTH / _END_MONTH); then the earlier months rebuilt with the dbt vars
+  partition_start_month / partition_end_month.
 
 Every row of every incremental model must be the same in A and B (EXCEPT both ways), apart from _loaded_at
 (the two warehouses were loaded at different times). Rows of months the incremental run must not rebuild
@@ -22,6 +24,7 @@ from dbt_runs import run_dbt
 from ingest.contract import default_contracts
 from ingest.landing import read_manifest
 from ingest.loader import load_entity
+from orchestration.dbt_assets import month_env, monthly_partitions
 
 EMPLOYEES, MONTHS, SEED = 40, 3, 11
 LAST = "2024-03"
@@ -57,8 +60,8 @@ def _load(warehouse: Path, landing: Path) -> None:
         con.close()
 
 
-def _dbt(warehouse: Path, work: Path, *args: str) -> None:
-    out = run_dbt(warehouse, work, "run", *SELECT, *args)
+def _dbt(warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    out = run_dbt(warehouse, work, "run", *SELECT, *args, env=env)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
 
 
@@ -109,7 +112,7 @@ def built(tmp_path_factory):
 
     # the last month arrives (with late and repeated records of earlier months); build it incrementally
     _load(inc, landing)
-    _dbt(inc, work / "inc", "--vars", json.dumps({"partition_start_month": LAST, "partition_end_month": LAST}))
+    _dbt(inc, work / "inc", env=month_env(monthly_partitions.time_window_for_partition_key(f"{LAST}-01")))
     con = duckdb.connect(str(inc))
     try:
         after_month = {t: _marked_months(con, t, col) for t, (col, _) in MODELS.items()}
@@ -122,7 +125,13 @@ def built(tmp_path_factory):
 
     # a rerun of the earlier months with no new data rebuilds exactly them (the marks go away)
     _dbt(inc, work / "inc", "--vars", json.dumps({"partition_start_month": "2024-01", "partition_end_month": "2024-02"}))
-    return {"full": full, "inc": inc, "before": before, "marked_after_month": after_month, "delivered": delivered}
+    con = duckdb.connect(str(inc), read_only=True)
+    try:
+        after_rerun = {t: _marked_months(con, t, col) for t, (col, _) in MODELS.items()}
+    finally:
+        con.close()
+    return {"full": full, "inc": inc, "before": before, "marked_after_month": after_month, "delivered": delivered,
+            "marked_after_rerun": after_rerun}
 
 
 @pytest.mark.parametrize("table", list(MODELS))
@@ -157,6 +166,8 @@ def test_incremental_month_rebuilds_only_its_months(built, table):
     assert LAST in delivered
     # every month built before and not delivered again keeps its mark: the run did not touch it
     assert built["marked_after_month"][table] == set(before) - delivered
+    # the vars name the months as well: rebuilding January and February removes their last marks
+    assert built["marked_after_rerun"][table] == set()
 
 
 def test_late_records_make_their_month_rebuild(built):
@@ -183,3 +194,31 @@ def test_a_partition_or_a_backfill_range_becomes_the_dbt_month_vars():
     span = dg.TimeWindow(dt.datetime(2024, 11, 1, tzinfo=utc), dt.datetime(2025, 2, 1, tzinfo=utc))
     assert month_vars(span) == {"partition_start_month": "2024-11", "partition_end_month": "2025-01"}
     assert month_vars(None) == {}  # no partition key: dbt rebuilds every month
+    # the Dagster assets pass the same months to dbt through the environment (dbt's partial parse stays valid)
+    assert month_env(one) == {"SCORELINK_PARTITION_START_MONTH": "2024-03", "SCORELINK_PARTITION_END_MONTH": "2024-03"}
+    assert month_env(None) == {}
+
+
+def test_a_partitioned_run_tests_only_its_months_and_still_catches_a_duplicate(built, tmp_path):
+    # a copy of warehouse B with one punch duplicated in the last month and one in January
+    warehouse = tmp_path / "planted.duckdb"
+    shutil.copyfile(built["inc"], warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        for month in (LAST, "2024-01"):
+            con.execute("insert into staging.stg_attendance__punches select * from staging.stg_attendance__punches "
+                        f"where strftime(_partition_month, '%Y-%m') = '{month}' order by punch_id limit 1")
+    finally:
+        con.close()
+
+    def unique_test(window: str | None) -> tuple[int, str]:
+        env = month_env(monthly_partitions.time_window_for_partition_key(f"{window}-01")) if window else None
+        out = run_dbt(warehouse, tmp_path, "test", "--select", "stg_attendance__punches,test_name:unique", env=env)
+        return out.returncode, out.stdout
+
+    code, log = unique_test(LAST)  # the month's run finds the month's duplicate, and only that one
+    assert code != 0 and "unique_stg_attendance__punches_punch_id" in log and "Got 1 result," in log, log[-3000:]
+    code, log = unique_test("2024-02")  # February has no duplicate: January's is outside the window
+    assert code == 0 and "PASS=1" in log, log[-3000:]
+    code, log = unique_test(None)  # without a window (full runs, the nightly schedule): the whole table
+    assert code != 0 and "Got 2 results," in log, log[-3000:]

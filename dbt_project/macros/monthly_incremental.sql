@@ -46,18 +46,55 @@
     business month (date_expr, evaluated on the relation's columns) must be rebuilt by this run.
     loaded_at_expr: the relation's load time column(s), compared with the newest _loaded_at already built.
 #}
-{% macro monthly_window(date_expr, relation, loaded_at_expr='_loaded_at') -%}
+{#
+    The months a partitioned run asks for, [start, end] as 'YYYY-MM' (both none: no window, every month).
+    From the vars partition_start_month / partition_end_month, or else from the environment variables
+    SCORELINK_PARTITION_START_MONTH / SCORELINK_PARTITION_END_MONTH. The Dagster assets use the environment
+    variables: every dbt call of a run then has the same --vars, so dbt's partial parsing stays valid across
+    calls (a change of --vars forces a full re-parse). The environment variables are read at execution only,
+    never while parsing, so their values never invalidate the parse either.
+#}
+{% macro partition_window() -%}
     {%- set start = yyyy_mm_var('partition_start_month') -%}
     {%- set end = yyyy_mm_var('partition_end_month') -%}
+    {#- execute only: read at parse time, the environment variables would tie every file to their values -#}
+    {%- if start is none and end is none and execute -%}
+        {%- set start = yyyy_mm_value('SCORELINK_PARTITION_START_MONTH',
+                                      env_var('SCORELINK_PARTITION_START_MONTH', '')) -%}
+        {%- set end = yyyy_mm_value('SCORELINK_PARTITION_END_MONTH', env_var('SCORELINK_PARTITION_END_MONTH', '')) -%}
+    {%- endif -%}
     {%- if start is none -%}{%- set start = end -%}{%- endif -%}
     {%- if end is none -%}{%- set end = start -%}{%- endif -%}
+    {%- if start is not none and end < start -%}
+        {{ exceptions.raise_compiler_error("partition_end_month " ~ end ~ " is before partition_start_month " ~ start) }}
+    {%- endif -%}
+    {{ return([start, end]) }}
+{%- endmacro %}
+
+
+{#
+    The `where` of the data tests of a model incremental by month: in a partitioned run (a month window is
+    set), only the rows of the window's months are tested (the months the run rebuilt; a month rebuilt because
+    of late records is tested by the next run without a window, e.g. the nightly one). Without a window: empty
+    (every row). Applied by get_where_subquery (macros/get_where_subquery.sql) to every data test of such a model.
+#}
+{% macro monthly_test_where() -%}
+    {%- set window = partition_window() -%}
+    {%- if window[0] is not none -%}
+        _partition_month >= {{ month_start_from_yyyy_mm("'" ~ window[0] ~ "'") }}
+        and _partition_month < cast({{ dbt.dateadd('month', 1, month_start_from_yyyy_mm("'" ~ window[1] ~ "'")) }} as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro monthly_window(date_expr, relation, loaded_at_expr='_loaded_at') -%}
+    {%- set window = partition_window() -%}
+    {%- set start = window[0] -%}
+    {%- set end = window[1] -%}
     {#- without vars, or without a table to add to (also in unit tests, where `this` is not set): everything -#}
     {%- if start is none or not this or not is_incremental() -%}
         1 = 1
     {%- else -%}
-        {%- if end < start -%}
-            {{ exceptions.raise_compiler_error("partition_end_month " ~ end ~ " is before partition_start_month " ~ start) }}
-        {%- endif -%}
         (
             (
                 cast({{ date_expr }} as date) >= {{ month_start_from_yyyy_mm("'" ~ start ~ "'") }}

@@ -3,13 +3,18 @@
     A malformed value fails compilation with a message naming the var.
 #}
 {% macro yyyy_mm_var(name) -%}
-    {%- set value = var(name, none) -%}
+    {{ return(yyyy_mm_value("var '" ~ name ~ "'", var(name, none))) }}
+{%- endmacro %}
+
+
+{# A 'YYYY-MM' value (label names it in the error), checked; none when empty. #}
+{% macro yyyy_mm_value(label, value) -%}
     {%- if value is none or (value | string | trim) == '' -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set value = value | string | trim -%}
     {%- if not modules.re.match('^\d{4}-(0[1-9]|1[0-2])$', value) -%}
-        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' must read YYYY-MM, got '" ~ value ~ "'") }}
+        {{ exceptions.raise_compiler_error(label ~ " must read YYYY-MM, got '" ~ value ~ "'") }}
     {%- endif -%}
     {{ return(value) }}
 {%- endmacro %}

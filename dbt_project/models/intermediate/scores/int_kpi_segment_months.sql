@@ -54,6 +54,10 @@ kpi_months as (
         kpis.target_source,
         kpis.target_value as configured_target,
         kpis.target_plan_kpi,
+        -- the plan target's join keys, as columns: an equi-join stays a hash join (with the conditions written
+        -- in the ON clause, DuckDB fell back to a nested-loop join that took most of the model's time)
+        case when kpis.target_source = 'plan' then kpis.target_plan_kpi end as plan_target_kpi,
+        case kpis.subject when 'team' then 'team' else 'individual' end as plan_target_scope,
         kpis.direction,
         kpis.curve,
         kpis.curve_floor,
@@ -136,11 +140,10 @@ final as (
         and kpi_months.subject_id = metric_values.subject_id
         and kpi_months.month = metric_values.month
     left join targets
-        on kpi_months.target_source = 'plan'
-        and kpi_months.subject_id = targets.employee_id
-        and kpi_months.target_plan_kpi = targets.kpi
+        on kpi_months.subject_id = targets.employee_id
+        and kpi_months.plan_target_kpi = targets.kpi
         and kpi_months.month = targets.month_start
-        and targets.scope = case kpi_months.subject_type when 'team' then 'team' else 'individual' end
+        and kpi_months.plan_target_scope = targets.scope
 
 )
 
