@@ -233,15 +233,15 @@ class _Planter:
     def broken_csv_row(self) -> None:
         """A payment whose amount was written with a thousands separator and no quotes: one field too many."""
         f = self.get("erp.payments")
-        pos = self._pick(f, (f.frame["amount"].astype(float) >= 1000).to_numpy())
+        pos = self._pick(f, (pd.Series(f.column("amount"), dtype=object).astype(float) >= 1000).to_numpy())
         if pos is None:
             return
-        row = f.frame.iloc[pos]
+        row = {name: f.get(pos, name) for name in f.columns}  # one row, not the whole (large) file
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="").writerow(["" if v is None else v for v in row.tolist()])
+        csv.writer(buf, lineterminator="").writerow(["" if v is None else v for v in row.values()])
         amount = f"{float(row['amount']):,.2f}"
         fields = buf.getvalue().split(",")
-        fields[list(f.frame.columns).index("amount")] = amount
+        fields[f.columns.index("amount")] = amount
         f.raw_lines[f.row_number(pos)] = ",".join(fields)
         self.bad.append(
             {
