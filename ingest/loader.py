@@ -123,7 +123,9 @@ def load_entity(
 
     reader="duckdb" (default) lets DuckDB read and check the rows it can decide for certain and gives the
     rest to the Python readers and row checks (ingest/fast_path.py); reader="python" uses only the Python
-    readers and checks. Both give the same tables, row for row (tests/test_ingest_fast_path.py).
+    readers and checks. Both give the same tables, row for row (tests/test_ingest_fast_path.py). If DuckDB
+    raises while loading (the transaction is then aborted), the entity is rolled back and loaded again with
+    reader="python"; on_file is then called again for the files already reported.
     """
     result = EntityLoad(contract.name)
     con.execute("begin transaction")
