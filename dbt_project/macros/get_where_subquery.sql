@@ -6,16 +6,19 @@
     dbt's own macro.
 #}
 {% macro get_where_subquery(relation) -%}
-    {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
-    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
     {%- if execute and is_monthly_incremental(relation) -%}
         {%- set window = monthly_test_where() | trim -%}
-        {%- if window -%}{%- do conditions.append('(' ~ window ~ ')') -%}{%- endif -%}
+        {#- never "where (": Spark reads "<table> where (x)" as the table aliased `where` with a column alias -#}
+        {%- if window and where -%}
+            {%- set where = window ~ ' and (' ~ where ~ ')' -%}
+        {%- elif window -%}
+            {%- set where = window -%}
+        {%- endif -%}
     {%- endif -%}
-    {%- if conditions -%}
+    {%- if where -%}
         {%- set filtered -%}
-            (select * from {{ relation }} where {{ conditions | join(' and ') }}) dbt_subquery
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- else -%}
