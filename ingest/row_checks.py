@@ -11,6 +11,7 @@ naive UTC timestamps.
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 import re
@@ -75,6 +76,44 @@ def _parse(col: Column, text: pd.Series, timezone: str) -> tuple[pd.Series, pd.S
     raise AssertionError(col.type)
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_DECIMAL_LIMIT = 10**14  # DECIMAL(18,4): 14 digits before the point
+
+
+def _out_of_range(col: Column, text: pd.Series, values: pd.Series) -> pd.Series:
+    """Parsed numbers the raw column cannot store.
+
+    Integers are decided exactly on their text (BIGINT). Decimals reach DECIMAL(18,4) through a double, as on the
+    DuckDB path, so a value whose double rounds to 10**14 or more does not fit.
+    """
+    if col.type == "decimal":
+        return values.notna() & ~(values.abs() < _DECIMAL_LIMIT - 0.00005)
+    out = pd.Series(False, index=text.index)
+    near = values.notna() & ~(values.abs() < 1e18)
+    for idx in near[near].index:
+        try:
+            exact = decimal.Decimal(str(text[idx]).strip())
+        except decimal.InvalidOperation:
+            out[idx] = True
+            continue
+        out[idx] = not exact.is_finite() or not (_INT64_MIN <= exact <= _INT64_MAX)
+    return out
+
+
+def _exact_integers(text: pd.Series, ok: pd.Series) -> pd.Series:
+    """Integer values parsed exactly from their text (a float64 column would round ids past 2**53)."""
+    out = pd.Series(None, index=text.index, dtype=object)
+    out[ok] = [_to_int(t) for t in text[ok]]
+    return out
+
+
+def _to_int(t: str) -> int:
+    try:
+        return int(t)
+    except ValueError:
+        return int(decimal.Decimal(t.strip()))
+
+
 def check_rows(raw: RawFile, contract: Contract, timezone: str) -> CheckedRows:
     df = raw.records
     n = len(df)
@@ -88,6 +127,12 @@ def check_rows(raw: RawFile, contract: Contract, timezone: str) -> CheckedRows:
         values, bad_type, expected = _parse(col, text, timezone)
         problems.append((col.name, bad_type, lambda v, e=expected: f"'{v}' is not {e}"))
         ok = ~missing & ~bad_type
+        if col.type in ("integer", "decimal"):
+            # a value the raw table's type cannot hold (BIGINT, DECIMAL(18,4)) is a bad row, not a failed load
+            out_of_range = ok & _out_of_range(col, text, values)
+            ok &= ~out_of_range
+            limit = "a 64-bit integer" if col.type == "integer" else "a number with at most 14 digits before the point"
+            problems.append((col.name, out_of_range, lambda v, lim=limit: f"'{v}' does not fit {lim}"))
         if col.allowed_values is not None:
             outside = ok & ~text.isin(col.allowed_values)
             allowed = ", ".join(col.allowed_values)
@@ -101,7 +146,7 @@ def check_rows(raw: RawFile, contract: Contract, timezone: str) -> CheckedRows:
         if col.max is not None:
             above = ok & (values > col.max)
             problems.append((col.name, above, lambda v, m=col.max: f"'{v}' is above the maximum {m:g}"))
-        typed[col.name] = values
+        typed[col.name] = _exact_integers(text, ok) if col.type == "integer" else values
 
     bad_any = np.zeros(n, dtype=bool)
     for _, mask, _ in problems:
@@ -122,7 +167,10 @@ def check_rows(raw: RawFile, contract: Contract, timezone: str) -> CheckedRows:
             rejects.append(Reject(raw.row_numbers[pos], first_column, "; ".join(reasons), raw_record))
 
     keep = ~bad_any
-    good = pd.DataFrame({name: series[keep] for name, series in typed.items()})
+    good = pd.DataFrame({
+        name: series[keep].astype("Int64") if contract.column(name).type == "integer" else series[keep]
+        for name, series in typed.items()
+    })
     good["_source_row"] = np.asarray(raw.row_numbers, dtype=np.int64)[keep]
     good["_row_hash"] = _row_hashes(df[keep], contract)
     return CheckedRows(good.reset_index(drop=True), rejects)

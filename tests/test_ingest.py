@@ -58,6 +58,39 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_reason(tmp_path, con)
     assert reconcile_entity(con, ORDERS) == []
 
 
+def test_numbers_the_raw_table_cannot_hold_are_quarantined_not_a_failed_load(tmp_path, con):
+    """BIGINT and DECIMAL(18,4) limits: an out-of-range value is a bad row, not a failed load of the entity."""
+    lines = CONTRACTS["erp.sales_order_lines"]
+    columns = ",".join(lines.column_names)
+    folder = tmp_path / "erp" / "sales_order_lines"
+    folder.mkdir(parents=True)
+
+    def row(line_number: str, quantity: str) -> str:
+        values = {"order_id": "O1", "line_number": line_number, "sku": "A", "quantity": quantity,
+                  "unit_price": "1", "unit_cost": "1"}
+        return ",".join(values.get(name, "") for name in lines.column_names)
+
+    (folder / "lines.csv").write_text("\n".join([
+        columns,
+        row("9223372036854775807", "99999999999.9999"),     # row 2: the largest integer; 15 digits exact
+        row("9223372036854775808", "1"),                    # row 3: one past BIGINT
+        row("100000000000000000000", "1"),                  # row 4: 1e20
+        row("2", "100000000000000"),                        # row 5: 15 digits before the point
+        row("3", "-1e15"),                                  # row 6
+        row("4", "inf"),                                    # row 7
+    ]) + "\n", encoding="utf-8")
+    result = load_entity(con, lines, tmp_path, "UTC")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 1, 5)
+    rows = con.execute("select row_number, column_name, reason from ingest.quarantine order by row_number").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(3, "line_number"), (4, "line_number"), (5, "quantity"),
+                                            (6, "quantity"), (7, "quantity")]
+    assert "'9223372036854775808' does not fit a 64-bit integer" in rows[0][2]
+    assert "'100000000000000' does not fit a number with at most 14 digits before the point" in rows[2][2]
+    loaded = con.execute("select line_number, quantity from raw_erp.sales_order_lines").fetchall()
+    assert [(n, str(q)) for n, q in loaded] == [(9223372036854775807, "99999999999.9999")]
+    assert reconcile_entity(con, lines) == []
+
+
 def test_naive_timestamps_are_read_in_company_time_and_stored_in_utc(tmp_path, con):
     _orders_file(tmp_path, "o.csv", [
         "O1,C1,E1,2024-01-05T09:00:00,2024-01-05T10:00:00Z,2024-01-06T10:00:00-05:00,online,south,CNY,shipped"])
