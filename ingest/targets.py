@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,11 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+# The dbt project and executable, when the caller passes none (orchestration passes its settings' own):
+# the repository's dbt_project folder and the dbt installed next to this Python. ingest does not import
+# orchestration.
+DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+DEFAULT_DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 TARGETS = ("duckdb", "postgres", "spark")
 
@@ -80,7 +85,7 @@ class LandingReport:
         return sum(t.rows for t in self.landed)
 
 
-def source_tables(project_dir: Path = DBT_PROJECT_DIR) -> list[tuple[str, str]]:
+def source_tables(project_dir: Path = DEFAULT_PROJECT_DIR) -> list[tuple[str, str]]:
     """(schema, table) of every table of every dbt source, in file order, without duplicates."""
     found: list[tuple[str, str]] = []
     for path in sorted((project_dir / "models").rglob("_*sources*.yml")):
@@ -116,6 +121,8 @@ def land_raw_tables(
     dbt_target: str | None = None,
     env: Mapping[str, str] | None = None,
     tables: Iterable[tuple[str, str]] | None = None,
+    project_dir: Path = DEFAULT_PROJECT_DIR,
+    dbt_executable: str = DEFAULT_DBT_EXECUTABLE,
 ) -> LandingReport:
     """Copy the dbt source tables from the DuckDB warehouse at DUCKDB_PATH into TARGET's engine.
 
@@ -125,11 +132,13 @@ def land_raw_tables(
                     be storage the cluster reads, mounted here.
     dbt_target:     the profile target that registers the Spark tables (default: target).
     env:            extra environment for the dbt subprocess (e.g. SCORELINK_SPARK_HOME), over os.environ.
-    tables:         (schema, table) pairs to land; default: source_tables().
+    tables:         (schema, table) pairs to land; default: source_tables(project_dir).
+    project_dir:    the dbt project (its sources, its profiles.yml, the register_parquet_tables macro).
+    dbt_executable: the dbt that registers the Spark tables.
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
-    wanted = list(tables) if tables is not None else source_tables()
+    wanted = list(tables) if tables is not None else source_tables(project_dir)
     report = LandingReport(target=target)
     con = duckdb.connect(str(duckdb_path), read_only=True)
     try:
@@ -149,7 +158,7 @@ def land_raw_tables(
     finally:
         con.close()
     if target == "spark":
-        _register_spark_tables(report.landed, columns, dbt_target or target, env)
+        _register_spark_tables(report.landed, columns, dbt_target or target, env, project_dir, dbt_executable)
     return report
 
 
@@ -280,6 +289,8 @@ def _register_spark_tables(
     columns: dict[tuple[str, str], list[tuple[str, str]]],
     dbt_target: str,
     env: Mapping[str, str] | None,
+    project_dir: Path,
+    dbt_executable: str,
 ) -> None:
     """CREATE TABLE ... USING parquet LOCATION ... for every landed table, through dbt's Spark connection."""
     if not landed:
@@ -295,10 +306,10 @@ def _register_spark_tables(
     ]
     with tempfile.TemporaryDirectory(prefix="scorelink-dbt-") as work:
         cmd = [
-            DBT_EXECUTABLE, "run-operation", "register_parquet_tables",
+            dbt_executable, "run-operation", "register_parquet_tables",
             "--args", json.dumps({"tables": specs}),
             "--target", dbt_target,
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
             "--target-path", str(Path(work) / "target"), "--log-path", str(Path(work) / "logs"),
             "--no-use-colors",
         ]  # fmt: skip

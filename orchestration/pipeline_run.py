@@ -74,18 +74,26 @@ def run_pipeline(instance: DagsterInstance | None = None, show_progress: bool = 
         raise holder["error"]
     result = holder["result"]
     failures = []
+    skipped = []
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             failures.append(f"{event.step_key}: {_root_message(event.step_failure_data.error)}")
+        if event.event_type == DagsterEventType.STEP_SKIPPED:
+            skipped.append(event.step_key)
         if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             ev = event.asset_check_evaluation_data
             if not ev.passed:
                 failures.append(f"check {ev.asset_key.to_user_string()}:{ev.check_name} failed")
+    # A step is skipped when an upstream output never came (e.g. dbt built a model but its event was lost):
+    # Dagster still calls such a run a success, but its downstream steps (publication) did not run.
+    if skipped and not failures:
+        failures.append(f"{len(skipped)} steps skipped because an upstream output was missing: "
+                        + ", ".join(sorted(skipped)[:10]))
     durations = {}
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_SUCCESS:
             durations[event.step_key] = event.event_specific_data.duration_ms / 1000
-    return PipelineResult(run_id, result.success, failures, durations, log_path)
+    return PipelineResult(run_id, result.success and not skipped, failures, durations, log_path)
 
 
 def _root_message(err) -> str:

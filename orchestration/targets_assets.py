@@ -20,7 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.settings import Settings
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings
 from orchestration.warehouse import WarehouseResource
 
 _KINDS = {"postgres": {"postgres"}, "spark": {"spark", "parquet"}}
@@ -39,7 +39,7 @@ def raw_tables() -> list[tuple[str, str]]:
     """(schema, table) of every table the dbt sources read (raw_<source>.<entity>, config.<table>)."""
     from ingest.targets import source_tables
 
-    return sorted(source_tables())
+    return sorted(source_tables(DBT_PROJECT_DIR))
 
 
 def _raw_key(schema: str, table: str) -> dg.AssetKey:
@@ -100,6 +100,8 @@ def land(settings: Settings, warehouse_path: Path, tables: list[tuple[str, str]]
         postgres_dsn=settings.postgres.dsn() if target == "postgres" else None,
         spark_location=settings.spark_landed_dir if target == "spark" else None,
         tables=tables,
+        project_dir=DBT_PROJECT_DIR,
+        dbt_executable=DBT_EXECUTABLE,
     )
     if report.missing:
         names = ", ".join(f"{s}.{t}" for s, t in report.missing)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -41,6 +44,23 @@ def postgres_dsn(postgres_server_dsn: str) -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(autouse=True)
+def _one_spark_test_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked `spark` hold an exclusive file lock: two Spark sessions never run at once, even when two
+    pytest processes (two worktrees, or pytest-xdist) run the suite on one machine. Each Spark test keeps its
+    warehouse and Derby metastore under its own tmp_path; the lock is about the CPU and memory one local
+    Spark session takes (a driver JVM of 2 GB and a job per dbt node)."""
+    if request.node.get_closest_marker("spark") is None:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "scorelink-spark-tests.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 __all__ = ["SUPERUSER"]

@@ -12,6 +12,9 @@ default in `make test`. It needs Java 17 (session mode starts Spark inside the d
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -88,6 +91,13 @@ def test_source_tables_cover_every_raw_entity_and_the_scorecard():
     assert {("config", t) for t in ("scorecard_versions", "scorecard_kpis", "scorecard_kpi_bands",
                                     "commission_tiers", "incentive_rules")} <= set(tables)
     assert len(tables) == len(set(tables)) == 44  # 39 landing entities + 5 scorecard tables
+
+
+def test_landing_does_not_depend_on_the_orchestration():
+    # ingest is the lower layer: orchestration passes its dbt project and executable in (targets_assets.land)
+    code = "import sys, ingest.targets; print(sorted(m for m in sys.modules if m.startswith('orchestration')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert result.stdout.strip() == "[]"
 
 
 def test_types_map_to_each_engine():
@@ -174,3 +184,46 @@ def test_spark_builds_the_project_with_the_same_marts_as_duckdb(duckdb_company, 
     print(f"dbt build on Spark: {time.perf_counter() - started:.1f} s")
     _build_ok(result, "Spark")
     _compare_marts(warehouse, lambda table: read_spark_table(spark_home / "warehouse", "marts", table), "Spark")
+
+
+# -- the range of divide: the same on every engine -------------------------------------------------------
+
+_DIVIDE_OK = ("select cast({{ divide('cast(27981.494742 as decimal(18,6))', '12') }} as " + "{{ dbt.type_string() }}) as q, "
+              "cast({{ divide('cast(12345678 as decimal(38,0))', '-1') }} as {{ dbt.type_string() }}) as big, "
+              "cast({{ divide('7', '0') }} as {{ dbt.type_string() }}) as by_zero")
+_DIVIDE_TOO_BIG = "select {{ divide('cast(1000000000000000000000 as decimal(38,0))', '3') }} as q"
+
+
+def _show(warehouse: Path, work: Path, sql: str, target: str, env: dict[str, str]):
+    return run_dbt(warehouse, work, "show", "--target", target, "--output", "json", "--log-format", "text",
+                   "--inline", sql, env=env)
+
+
+def _check_divide_range(warehouse: Path, work: Path, target: str, env: dict[str, str]) -> None:
+    ok = _show(warehouse, work / "ok", _DIVIDE_OK, target, env)
+    assert ok.returncode == 0, ok.stdout[-3000:] + ok.stderr[-3000:]
+    shown = json.loads(ok.stdout[ok.stdout.index("{"):ok.stdout.rindex("}") + 1])["show"]
+    assert [(Decimal(r["q"]), Decimal(r["big"]), r["by_zero"]) for r in shown] == [
+        (Decimal("2331.7912285"), Decimal("-12345678"), None)]
+    # 1e21 / 3: DuckDB and PostgreSQL fail on the cast, Spark raises (it would return null otherwise)
+    too_big = _show(warehouse, work / "too_big", _DIVIDE_TOO_BIG, target, env)
+    assert too_big.returncode != 0, f"{target}: {too_big.stdout[-2000:]}"
+    assert any(word in too_big.stdout for word in ("DECIMAL(32,12)", "numeric field overflow", "out of range")), \
+        too_big.stdout[-2000:]
+
+
+def test_divide_fails_past_1e20_on_duckdb_and_postgres(tmp_path, postgres_dsn):
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    _check_divide_range(warehouse, tmp_path / "duckdb", "duckdb", {})
+    parts = dict(item.split("=", 1) for item in postgres_dsn.split())
+    _check_divide_range(warehouse, tmp_path / "postgres", "postgres", {
+        "SCORELINK_PG_HOST": parts["host"], "SCORELINK_PG_PORT": parts["port"], "SCORELINK_PG_USER": parts["user"],
+        "SCORELINK_PG_DBNAME": parts["dbname"], "SCORELINK_PG_SSLMODE": "disable"})
+
+
+@pytest.mark.spark
+def test_divide_fails_past_1e20_on_spark(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    _check_divide_range(warehouse, tmp_path / "spark", "spark", {"SCORELINK_SPARK_HOME": str(tmp_path / "spark")})
