@@ -83,7 +83,8 @@ defs = dg.Definitions(
     schedules=[nightly_schedule, period_close_schedule],
     sensors=[landing_files_sensor(pipeline_job), alerts_outbox_sensor()],
     resources={
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path),
+                                       memory_limit=settings.duckdb_memory_limit),
         "landing": LandingResource(path=str(settings.landing_dir)),
         "dbt": DbtCliResource(project_dir=scorelink_dbt_project(), target=settings.dbt_target,
                               dbt_executable=DBT_EXECUTABLE),

@@ -159,6 +159,10 @@ class Settings(BaseSettings):
     warehouse: Path | None = Field(default=None, description="DuckDB warehouse file (default: HOME/warehouse/...).")
     dbt_target: DbtTarget = Field(default="duckdb", description="dbt target from dbt_project/profiles.yml: "
                                   "duckdb (embedded default), postgres or spark.")
+    duckdb_memory_limit: str = Field(
+        default="3GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB's memory cap for the warehouse (ingest and dbt); past it DuckDB spills to disk. "
+                    "DuckDB's own default would be 80% of the machine's memory.")
 
     _postgres: PostgresSettings | None = PrivateAttr(default=None)
     _spark: SparkSettings | None = PrivateAttr(default=None)
@@ -221,6 +225,7 @@ class Settings(BaseSettings):
         os.environ["SCORELINK_LANDING"] = str(self.landing_dir)
         os.environ["SCORELINK_HOME"] = str(self.home.resolve())
         os.environ["SCORELINK_DBT_TARGET"] = self.dbt_target
+        os.environ["SCORELINK_DUCKDB_MEMORY_LIMIT"] = self.duckdb_memory_limit
         # The target's validated connection settings, so dbt's profile reads exactly what ScoreLink uses.
         if self.dbt_target == "postgres":
             os.environ.update(self.postgres.env())

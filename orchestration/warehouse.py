@@ -17,11 +17,12 @@ import duckdb
 
 class WarehouseResource(dg.ConfigurableResource):
     path: str
+    memory_limit: str = "3GB"  # DuckDB spills to disk past it (settings: SCORELINK_DUCKDB_MEMORY_LIMIT)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only)
+        con = duckdb.connect(self.path, read_only=read_only, config={"memory_limit": self.memory_limit})
         try:
             yield con
         finally:
