@@ -116,6 +116,7 @@ def test_duckdb_stays_the_default_target(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(("env", "message"), [
     ({"SCORELINK_DBT_TARGET": "oracle"}, "SCORELINK_DBT_TARGET: Input should be 'duckdb', 'postgres' or 'spark'"),
+    ({"SCORELINK_DUCKDB_MEMORY_LIMIT": "lots"}, "SCORELINK_DUCKDB_MEMORY_LIMIT: "),
     ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_PG_PORT": "five"}, "SCORELINK_PG_PORT: "),
     ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_PG_PORT": "70000"}, "SCORELINK_PG_PORT: "),
     ({"SCORELINK_DBT_TARGET": "postgres", "SCORELINK_PG_SCHEMA": "Marts-1"}, "SCORELINK_PG_SCHEMA: "),
@@ -130,6 +131,26 @@ def test_invalid_target_settings_fail_at_load_naming_the_variable(monkeypatch, e
     with pytest.raises(SettingsError) as err:
         get_settings()
     assert message in str(err.value)
+
+
+def test_duckdb_memory_limit_caps_the_warehouse_connections_and_dbt(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCORELINK_HOME", str(tmp_path))
+    monkeypatch.setenv("SCORELINK_DUCKDB_MEMORY_LIMIT", "1GB")
+    for name in ("SCORELINK_WAREHOUSE", "SCORELINK_LANDING", "DAGSTER_HOME", "SCORELINK_DBT_TARGET"):
+        monkeypatch.delenv(name, raising=False)
+    settings = get_settings()
+    resource = WarehouseResource(path=str(settings.warehouse_path), memory_limit=settings.duckdb_memory_limit)
+    with resource.connect() as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"  # 10**9 bytes
+    with mock.patch.dict(os.environ):
+        settings.export_env()
+        assert os.environ["SCORELINK_DUCKDB_MEMORY_LIMIT"] == "1GB"
+        shown = subprocess.run(
+            [str(Path(sys.executable).parent / "dbt"), "show", "--inline", "select current_setting('memory_limit') as m",
+             "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--target-path",
+             str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--output", "json", "--log-format", "json"],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=True)
+        assert "953.6 MiB" in shown.stdout
 
 
 def test_target_settings_reach_dbt_through_the_environment(monkeypatch, tmp_path):
