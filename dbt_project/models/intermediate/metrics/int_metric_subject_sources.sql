@@ -1,8 +1,25 @@
 with
 
+-- events summed per person, team lead, department, month and source first: a month's events are millions of
+-- rows (one per order line), the people and departments they belong to a few thousand; every subject below is
+-- one of these columns, so its sums are the sums of these partial sums (exact: the numbers are decimals)
 events as (
 
-    select * from {{ ref('fct_metric_events') }}
+    select
+        metric,
+        month,
+        source_table,
+        employee_id,
+        team_lead_id,
+        department_id,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        sum(prior_numerator) as prior_numerator,
+        sum(prior_denominator) as prior_denominator,
+        sum(source_rows) as source_rows,
+        count(*) as event_count
+    from {{ ref('fct_metric_events') }}
+    group by metric, month, source_table, employee_id, team_lead_id, department_id
 
 ),
 
@@ -64,7 +81,7 @@ final as (
         cast(sum(prior_numerator) as {{ dbt.type_numeric() }}) as prior_numerator,
         cast(sum(prior_denominator) as {{ dbt.type_numeric() }}) as prior_denominator,
         cast(sum(source_rows) as {{ dbt.type_bigint() }}) as source_row_count,
-        cast(count(*) as {{ dbt.type_bigint() }}) as event_count
+        cast(sum(event_count) as {{ dbt.type_bigint() }}) as event_count
     from subject_events
     group by metric, subject_type, subject_id, month, source_table
 
