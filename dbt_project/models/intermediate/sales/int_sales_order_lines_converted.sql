@@ -50,8 +50,13 @@ joined as (
         lines.quantity,
         lines.unit_price,
         lines.unit_cost as unit_cost_base,
-        cast(lines.quantity as {{ dbt.type_numeric() }}) * lines.unit_price as net_amount,
-        cast(lines.quantity as {{ dbt.type_numeric() }}) * lines.unit_cost as cost_base,
+        -- rounded to the numeric type once here (on DuckDB, rounding a wide decimal is the costly step of this
+        -- model); the exact cost stays for the margin, which is rounded once from the exact difference
+        cast(cast(lines.quantity as {{ dbt.type_numeric() }}) * lines.unit_price as {{ dbt.type_numeric() }})
+            as net_amount,
+        cast(cast(lines.quantity as {{ dbt.type_numeric() }}) * lines.unit_cost as {{ dbt.type_numeric() }})
+            as cost_base,
+        cast(lines.quantity as {{ dbt.type_numeric() }}) * lines.unit_cost as exact_cost_base,
         lines.shipped_at is not null as is_shipped,
         cast(lines.ordered_at as date) as ordered_date,
         cast(lines.shipped_at as date) as shipped_date,
@@ -96,12 +101,13 @@ final as (
         quantity,
         unit_price,
         unit_cost_base,
-        cast(net_amount as {{ dbt.type_numeric() }}) as net_amount,
+        net_amount,
         order_amount_base,
         cast(net_revenue_base as {{ dbt.type_numeric() }}) as net_revenue_base,
-        cast(cost_base as {{ dbt.type_numeric() }}) as cost_base,
-        cast(case when is_shipped then cost_base end as {{ dbt.type_numeric() }}) as shipped_cost_base,
-        cast(case when is_shipped then net_revenue_base - cost_base end as {{ dbt.type_numeric() }}) as gross_margin_base,
+        cost_base,
+        case when is_shipped then cost_base end as shipped_cost_base,
+        cast(case when is_shipped then net_revenue_base - exact_cost_base end as {{ dbt.type_numeric() }})
+            as gross_margin_base,
         -- booleans
         is_shipped,
         -- dates
