@@ -517,56 +517,73 @@ def _default_reason(con: duckdb.DuckDBPyConnection, period: str, last: int | Non
     return "restatement: " + ("; ".join(parts) or "inputs changed")
 
 
-def publish_period(con: duckdb.DuckDBPyConnection, period: str, run_id: str, *, reason: str | None = None,
-                   published_by: str = "pipeline", gates: list[dict[str, Any]] | None = None,
-                   now: dt.datetime | None = None, digest: PeriodDigest | None = None) -> PeriodPublication:
-    """Publish one closed period inside the caller's transaction: a no-op, a first version or a restatement.
+def publish_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[str], run_id: str, *, reason: str | None = None,
+                    published_by: str = "pipeline", gates: list[dict[str, Any]] | None = None,
+                    now: dt.datetime | None = None, digests: dict[str, PeriodDigest] | None = None
+                    ) -> list[PeriodPublication]:
+    """Publish closed periods inside the caller's transaction, each a no-op, a first version or a restatement.
 
-    digest: the period's fingerprint (period_digests), when the caller computed it for several periods at once.
+    digests: the periods' fingerprints (period_digests), when the caller computed them already. The rows of every
+    period that gets a new version are inserted with one statement per table (one scan of each mart).
     """
-    digest = digest or period_digests(con, [period])[period]
-    fingerprint, digests, source_digests = digest.fingerprint, digest.digests, digest.source_digests
-    last = con.execute("select version, input_fingerprint from published.score_versions where period = ? "
-                       "order by version desc limit 1", [period]).fetchone()
-    row_count = digest.row_counts[ROLE_SCORES.name]
-    if last and last[1] == fingerprint:
-        return PeriodPublication(period, last[0], row_count, 0, published=False, fingerprint=fingerprint)
-    version = (last[0] + 1) if last else 1
-    for t in PUBLISHED_TABLES:
-        con.execute(f"insert into published.{t.name} (period, version, {', '.join(t.columns)}) "
-                    f"select ?, ?, {', '.join(t.columns)} from ({_period_rows_sql(t, [period])}) "
-                    f"order by {', '.join(t.key)}", [period, version])
-        con.execute("insert into published.version_tables values (?, ?, ?, ?, ?, ?)",
-                    [period, version, t.name, digest.row_counts[t.name], digests[t.name], source_digests[t.name]])
-    approved = con.execute(
-        """select a.adjustment_id, a.kind, a.employee_id, a.field, d.approved_change, d.decided_by, a.reason
-           from published.adjustments a join published.adjustment_decisions d using (adjustment_id)
-           where a.period = ? and d.decision = 'approved' order by 1""", [period]).fetchall()
-    default = _default_reason(con, period, last[0] if last else None, source_digests, approved)
-    if last:
-        changed = _changed_employees(con, period, version, last[0])
-        _write_deltas(con, period, version, last[0])
-    else:
-        changed = 0
-    scorecards = sorted({v or "" for (v,) in con.execute(
-        "select distinct scorecard_version from published.role_scores where period = ? and version = ?",
-        [period, version]).fetchall()} - {""})
-    con.execute(
-        "insert into published.score_versions (period, version, scorecard_version, input_fingerprint, row_count, "
-        "changed_rows, reason, run_id, published_at, previous_version, published_by, gate_results) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [period, version, ", ".join(scorecards) or "none", fingerprint, row_count, changed,
-         f"{reason} ({default})" if reason else default, run_id, now or _now(), last[0] if last else None,
-         published_by, json.dumps(gates or [], sort_keys=True)],
-    )
-    return PeriodPublication(period, version, row_count, changed, published=True, fingerprint=fingerprint)
+    periods = list(dict.fromkeys(periods))
+    known = {p: d for p, d in (digests or {}).items() if p in periods}
+    digests = {**known, **period_digests(con, [p for p in periods if p not in known])}
+    latest = {p: (v, f) for p, v, f in con.execute(
+        "select period, version, input_fingerprint from published.score_versions "
+        "qualify row_number() over (partition by period order by version desc) = 1").fetchall()}
+    last = {p: latest.get(p) for p in periods}
+    new = {p: (last[p][0] + 1 if last[p] else 1) for p in periods if not last[p] or last[p][1] != digests[p].fingerprint}
+    if new:
+        versions = "select unnest(?::varchar[]) as _period, unnest(?::integer[]) as _version"
+        for t in PUBLISHED_TABLES:
+            con.execute(f"insert into published.{t.name} (period, version, {', '.join(t.columns)}) "
+                        f"select r._period, v._version, {', '.join(f'r.{c}' for c in t.columns)} "
+                        f"from ({_period_rows_sql(t, list(new))}) r join ({versions}) v using (_period) "
+                        f"order by r._period, {', '.join(f'r.{k}' for k in t.key)}", [list(new), list(new.values())])
+        con.executemany("insert into published.version_tables values (?, ?, ?, ?, ?, ?)",
+                        [[p, v, t.name, digests[p].row_counts[t.name], digests[p].digests[t.name],
+                          digests[p].source_digests[t.name]] for p, v in new.items() for t in PUBLISHED_TABLES])
+    results = []
+    for period in periods:
+        digest, previous = digests[period], last[period]
+        row_count = digest.row_counts[ROLE_SCORES.name]
+        if period not in new:
+            results.append(PeriodPublication(period, previous[0], row_count, 0, published=False,
+                                             fingerprint=digest.fingerprint))
+            continue
+        version = new[period]
+        approved = con.execute(
+            """select a.adjustment_id, a.kind, a.employee_id, a.field, d.approved_change, d.decided_by, a.reason
+               from published.adjustments a join published.adjustment_decisions d using (adjustment_id)
+               where a.period = ? and d.decision = 'approved' order by 1""", [period]).fetchall()
+        default = _default_reason(con, period, previous[0] if previous else None, digest.source_digests, approved)
+        if previous:
+            changed = _changed_employees(con, period, version, previous[0])
+            _write_deltas(con, period, version, previous[0])
+        else:
+            changed = 0
+        scorecards = sorted({v or "" for (v,) in con.execute(
+            "select distinct scorecard_version from published.role_scores where period = ? and version = ?",
+            [period, version]).fetchall()} - {""})
+        con.execute(
+            "insert into published.score_versions (period, version, scorecard_version, input_fingerprint, row_count, "
+            "changed_rows, reason, run_id, published_at, previous_version, published_by, gate_results) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [period, version, ", ".join(scorecards) or "none", digest.fingerprint, row_count, changed,
+             f"{reason} ({default})" if reason else default, run_id, now or _now(),
+             previous[0] if previous else None, published_by, json.dumps(gates or [], sort_keys=True)],
+        )
+        results.append(PeriodPublication(period, version, row_count, changed, published=True,
+                                         fingerprint=digest.fingerprint))
+    return results
 
 
 def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str] | None = None, *,
                    reason: str | None = None, published_by: str = "pipeline",
                    check_gates: bool = True, read_mart: MartReader | None = None,
                    digests: dict[str, PeriodDigest] | None = None) -> list[PeriodPublication]:
-    """Close periods (default: every closed period) in one transaction; see publish_period.
+    """Close periods (default: every closed period) in one transaction; see publish_periods.
 
     Refuses a period the data has not closed yet, and (check_gates) any period while the latest run of a blocking
     suite failed; the gate results are recorded with each new version. read_mart: with another dbt target than
@@ -592,11 +609,8 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[st
         if check_gates and failed:
             raise PublishError(f"blocking gate(s) failed in the latest run: {', '.join(failed)}; nothing published")
         now = _now()
-        targets = list(periods or closed)
-        known = {p: d for p, d in (digests or {}).items() if p in targets}
-        digests = {**known, **period_digests(con, [p for p in targets if p not in known])}
-        results = [publish_period(con, p, run_id, reason=reason, published_by=published_by, gates=gates, now=now,
-                                  digest=digests[p]) for p in targets]
+        results = publish_periods(con, periods or closed, run_id, reason=reason, published_by=published_by,
+                                  gates=gates, now=now, digests=digests)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -826,18 +840,16 @@ def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) ->
         con.execute(f"copy (select * from published.{table} order by {orders[table]}) to '{tmp}' (format parquet)")
         os.replace(tmp, final)
 
-    # The serving file is built from the warehouse directly (attached), with the same rows in the same order as
-    # the Parquet files.
+    # The serving file reads the Parquet files just written (already sorted: faster than sorting the tables again).
     tmp_db = published_dir / ".serving.duckdb.tmp"
     tmp_db.unlink(missing_ok=True)
-    con.execute(f"attach '{tmp_db}' as _scorelink_serving")
+    out = duckdb.connect(str(tmp_db))
     try:
-        con.execute("create schema _scorelink_serving.published")
-        for table, order in orders.items():
-            con.execute(f"create table _scorelink_serving.published.{table} as "
-                        f"select * from published.{table} order by {order}")
+        out.execute("create schema published")
+        for table, path in written.items():
+            out.execute(f"create table published.{table} as select * from read_parquet('{path}')")
     finally:
-        con.execute("detach _scorelink_serving")
+        out.close()
     os.replace(tmp_db, serving)
     tmp_marker = published_dir / f".{SERVING_STATE}.tmp"
     tmp_marker.write_text(json.dumps({"state": state, "files": _file_stamps([*written.values(), serving])}))
