@@ -17,7 +17,12 @@ records each version's row count and digest per table, and every publication che
 (DuckDB has no triggers).
 
 Serving copies, so that a running pipeline never blocks a reader: one Parquet file per published table
-and a read-only DuckDB file, each written to a temporary name and moved into place atomically.
+and a read-only DuckDB file, each written to a temporary name and moved into place atomically, whenever the
+published store changed since they were written (SERVING_STATE).
+
+Cost at scale (docs/performance.md, "Publication"): every closed period is fingerprinted with one grouped query
+per table (period_digests), once per pipeline run (publish_first_versions), and new versions are inserted with
+one statement per table.
 """
 
 from __future__ import annotations
@@ -373,8 +378,8 @@ def _check_marts(con: duckdb.DuckDBPyConnection, periods: Sequence[str]) -> None
         "select table_schema, table_name from information_schema.tables").fetchall()}
     missing = [t.source for t in PUBLISHED_TABLES if t.source not in existing]
     if missing:
-        raise PublishError(f"cannot publish {', '.join(periods)}: mart(s) {', '.join(missing)} not built "
-                           "(run the pipeline)")
+        months = periods[0] if len(periods) == 1 else f"{min(periods)} to {max(periods)}"
+        raise PublishError(f"cannot publish {months}: mart(s) {', '.join(missing)} not built (run the pipeline)")
 
 
 def period_digests(con: duckdb.DuckDBPyConnection, periods: Sequence[str]) -> dict[str, PeriodDigest]:
@@ -794,7 +799,7 @@ def _store_state(con: duckdb.DuckDBPyConnection) -> str:
                 "select * from published.adjustments order by adjustment_id",
                 "select * from published.adjustment_decisions order by adjustment_id",
                 "select table_name, ordinal_position, column_name, data_type from information_schema.columns "
-                "where table_schema = 'published' order by 1, 2",
+                "where table_catalog = current_database() and table_schema = 'published' order by 1, 2",
                 "select " + ", ".join(f"(select count(*) from published.{t})" for t in tables)):
         parts.append(repr(con.execute(sql).fetchall()))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
