@@ -382,13 +382,39 @@ def _check_marts(con: duckdb.DuckDBPyConnection, periods: Sequence[str]) -> None
         raise PublishError(f"cannot publish {months}: mart(s) {', '.join(missing)} not built (run the pipeline)")
 
 
-def period_digests(con: duckdb.DuckDBPyConnection, periods: Sequence[str]) -> dict[str, PeriodDigest]:
-    """The fingerprint of every given period, one grouped query per table (no per-period round trips).
+# Rows of one mart fingerprinted by one query: the text of every row of a batch is held in memory at once (about
+# 1 GB for 250,000 rows of kpi_scores), so a large mart is read in batches of months.
+DIGEST_BATCH_ROWS = 250_000
+
+
+def _month_batches(con: duckdb.DuckDBPyConnection, t: PublishedTable, periods: Sequence[str],
+                   batch_rows: int) -> list[list[str]]:
+    """The periods in batches of consecutive months holding at most batch_rows rows of the mart (or one month)."""
+    counts = dict(con.execute(
+        f"select strftime({t.month_column}, '%Y-%m'), count(*) from {t.source} "
+        f"where {_months_filter(t.month_column, periods)}" + (f" and {t.where}" if t.where else "") + " group by 1"
+    ).fetchall())
+    batches: list[list[str]] = []
+    rows = 0
+    for period in sorted(set(periods)):
+        n = counts.get(period, 0)
+        if not batches or rows + n > batch_rows:
+            batches.append([])
+            rows = 0
+        batches[-1].append(period)
+        rows += n
+    return batches
+
+
+def period_digests(con: duckdb.DuckDBPyConnection, periods: Sequence[str], *,
+                   batch_rows: int = DIGEST_BATCH_ROWS) -> dict[str, PeriodDigest]:
+    """The fingerprint of every given period, grouped queries per table (no per-period round trips).
 
     Per table: md5 over the period's rows (each row as DuckDB text, in grain order), and for adjustable tables also
     over the mart's rows before adjustments; the input fingerprint is a sha256 over `[table:row count:digest]` of
     every table in PUBLISHED_TABLES order. These values are stored (score_versions.input_fingerprint,
-    version_tables): the formula must never change, or every published period would look restated.
+    version_tables): the formula must never change, or every published period would look restated. One query per
+    table and batch of months (DIGEST_BATCH_ROWS): memory stays bounded however many months are closed.
     """
     if not periods:
         return {}
@@ -398,9 +424,11 @@ def period_digests(con: duckdb.DuckDBPyConnection, periods: Sequence[str]) -> di
         raw = ""
         if t.adjustable:
             raw = ", " + _row_digest([c for c, _ in t.spec], t.key, {t.adjustable: f"unadjusted_{t.adjustable}"})
-        found[t.name] = {p: (n, d, r[0] if r else d) for p, n, d, *r in con.execute(
-            f"select _period, count(*), {_row_digest(t.columns, t.key)}{raw} "
-            f"from ({_period_rows_sql(t, periods)}) group by _period").fetchall()}
+        found[t.name] = {}
+        for batch in _month_batches(con, t, periods, batch_rows):
+            found[t.name].update({p: (n, d, r[0] if r else d) for p, n, d, *r in con.execute(
+                f"select _period, count(*), {_row_digest(t.columns, t.key)}{raw} "
+                f"from ({_period_rows_sql(t, batch)}) group by _period").fetchall()})
     out = {}
     for period in periods:
         counts, digests, sources = {}, {}, {}
