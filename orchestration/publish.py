@@ -628,6 +628,7 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[st
         from orchestration.target_io import mirror_marts
 
         mirror_marts(con, read_mart)
+        digests = None  # computed before the marts were copied again
     con.execute("begin transaction")
     try:
         ensure_store(con)
