@@ -17,7 +17,12 @@ records each version's row count and digest per table, and every publication che
 (DuckDB has no triggers).
 
 Serving copies, so that a running pipeline never blocks a reader: one Parquet file per published table
-and a read-only DuckDB file, each written to a temporary name and moved into place atomically.
+and a read-only DuckDB file, each written to a temporary name and moved into place atomically, whenever the
+published store changed since they were written (SERVING_STATE).
+
+Cost at scale (docs/performance.md, "Publication"): every closed period is fingerprinted with one grouped query
+per table (period_digests), once per pipeline run (publish_first_versions), and new versions are inserted with
+one statement per table.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,6 +301,17 @@ class PeriodPublication:
     rows: int
     changed_rows: int
     published: bool  # False: inputs unchanged, nothing written
+    fingerprint: str = ""  # the input fingerprint of the period's current version
+
+
+@dataclass(frozen=True)
+class PeriodDigest:
+    """What publishing a period now would write: its input fingerprint, and per table the row count and digests."""
+
+    fingerprint: str  # published.score_versions.input_fingerprint
+    row_counts: dict[str, int]
+    digests: dict[str, str]  # the published rows (approved adjustments applied): published.version_tables.fingerprint
+    source_digests: dict[str, str]  # the mart's rows (before adjustments): published.version_tables.source_fingerprint
 
 
 def month_bounds(period: str) -> tuple[dt.date, dt.date]:
@@ -304,45 +320,125 @@ def month_bounds(period: str) -> tuple[dt.date, dt.date]:
     return first, (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def period_rows_sql(t: PublishedTable) -> str:
-    """Portable SQL reading one month of a mart in published column order and types (two date parameters)."""
+def _months_filter(column: str, periods: Sequence[str]) -> str:
+    """SQL: `column` falls in one of the months, as ranges of consecutive months (date literals from YYYY-MM)."""
+    ranges: list[list[dt.date]] = []
+    for period in sorted(set(periods)):
+        first, after = month_bounds(period)
+        if ranges and ranges[-1][1] == first:
+            ranges[-1][1] = after
+        else:
+            ranges.append([first, after])
+    return "(" + " or ".join(f"({column} >= date '{a.isoformat()}' and {column} < date '{b.isoformat()}')"
+                             for a, b in ranges) + ")"
+
+
+def _period_rows_sql(t: PublishedTable, periods: Sequence[str]) -> str:
+    """The rows of a mart in the given months, as published: _period (YYYY-MM), then t.columns in published types.
+
+    Approved adjustments of the period are added to the adjustable field (adjustment_ids lists them, in id order;
+    unadjusted_<field> keeps the mart's value). Publication inserts these rows and fingerprints them (one query per
+    table for all periods), so the ledger's digests are those of the rows written.
+    """
     source_of = dict(t.renames)
     casts = ", ".join(f"cast({source_of.get(c, c)} as {ty}) as {c}" for c, ty in t.spec)
-    where = f"{t.month_column} >= ? and {t.month_column} < ?" + (f" and {t.where}" if t.where else "")
-    return f"select {casts} from {t.source} where {where} order by {', '.join(t.key)}"
+    where = _months_filter(t.month_column, periods) + (f" and {t.where}" if t.where else "")
+    rows = f"select strftime({t.month_column}, '%Y-%m') as _period, {casts} from {t.source} where {where}"
+    if not t.adjustable:
+        return rows
+    field, ty = t.adjustable, dict(t.spec)[t.adjustable]
+    others = ", ".join(f"r.{c}" if c != field else f"cast(r.{c} + coalesce(a.change, 0) as {ty}) as {c}"
+                       for c, _ in t.spec)
+    return f"""select r._period, {others}, a.ids as adjustment_ids, r.{field} as unadjusted_{field}
+               from ({rows}) r
+               left join (select a.period as _period, a.employee_id,
+                                 sum(d.approved_change order by a.adjustment_id) as change,
+                                 string_agg(a.adjustment_id, ',' order by a.adjustment_id) as ids
+                          from published.adjustments a join published.adjustment_decisions d using (adjustment_id)
+                          where d.decision = 'approved' and a.table_name = '{t.name}'
+                          group by a.period, a.employee_id) a using (_period, employee_id)"""
 
 
-def read_period_rows(con: duckdb.DuckDBPyConnection, t: PublishedTable, period: str) -> pa.Table:
-    """The period's rows of a mart, as an Arrow table. The one place that reads marts (swap it for another engine)."""
-    return con.execute(period_rows_sql(t), list(month_bounds(period))).fetch_arrow_table()
+def _row_digest(columns: Sequence[str], order: Sequence[str], values: dict[str, str] | None = None) -> str:
+    """md5 over rows, one row as DuckDB text (a struct of the columns) per line, in grain order; '' for no rows."""
+    values = values or {}
+    row = "struct_pack(" + ", ".join(f"{c} := {values.get(c, c)}" for c in columns) + ")"
+    return f"coalesce(md5(string_agg(cast({row} as varchar), chr(10) order by {', '.join(order)})), '')"
 
 
 def _digest_sql(t: PublishedTable, source: str, group_by: str = "") -> str:
     """md5 over the rows of `source` (the published columns of t), one row as text per line, in grain order."""
-    row = "struct_pack(" + ", ".join(f"{c} := {c}" for c in t.columns) + ")"
-    order = ", ".join(t.key)  # the grain: unique within a period and version
     select = f"{group_by}, " if group_by else ""
-    return (f"select {select}count(*), coalesce(md5(string_agg(cast({row} as varchar), chr(10) order by {order})), '') "
+    return (f"select {select}count(*), {_row_digest(t.columns, t.key)} "
             f"from {source}" + (f" group by {group_by}" if group_by else ""))
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, rows_by_table: dict[str, pa.Table]) -> tuple[str, dict[str, str]]:
-    """sha256 over every table's rows in key order (each row as DuckDB text), and each table's own digest."""
-    by_name = {t.name: t for t in PUBLISHED_TABLES}
-    per_table = {}
-    for name, rows in rows_by_table.items():
-        t = by_name[name]
-        if t.adjustable and "adjustment_ids" not in rows.column_names:  # the mart's rows, before adjustments
-            t = PublishedTable(t.name, t.source, t.month_column, t.spec, t.key, t.where, t.renames)
-        con.register("_publish_rows", rows)
-        try:
-            per_table[name] = con.execute(_digest_sql(t, "_publish_rows")).fetchone()[1]
-        finally:
-            con.unregister("_publish_rows")
-    h = hashlib.sha256()
-    for name, digest in per_table.items():
-        h.update(f"[{name}:{rows_by_table[name].num_rows}:{digest}]".encode())
-    return h.hexdigest(), per_table
+def _check_marts(con: duckdb.DuckDBPyConnection, periods: Sequence[str]) -> None:
+    existing = {f"{s}.{n}" for s, n in con.execute(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+    missing = [t.source for t in PUBLISHED_TABLES if t.source not in existing]
+    if missing:
+        months = periods[0] if len(periods) == 1 else f"{min(periods)} to {max(periods)}"
+        raise PublishError(f"cannot publish {months}: mart(s) {', '.join(missing)} not built (run the pipeline)")
+
+
+# Rows of one mart fingerprinted by one query: the text of every row of a batch is held in memory at once (about
+# 1 GB for 250,000 rows of kpi_scores), so a large mart is read in batches of months.
+DIGEST_BATCH_ROWS = 250_000
+
+
+def _month_batches(con: duckdb.DuckDBPyConnection, t: PublishedTable, periods: Sequence[str],
+                   batch_rows: int) -> list[list[str]]:
+    """The periods in batches of consecutive months holding at most batch_rows rows of the mart (or one month)."""
+    counts = dict(con.execute(
+        f"select strftime({t.month_column}, '%Y-%m'), count(*) from {t.source} "
+        f"where {_months_filter(t.month_column, periods)}" + (f" and {t.where}" if t.where else "") + " group by 1"
+    ).fetchall())
+    batches: list[list[str]] = []
+    rows = 0
+    for period in sorted(set(periods)):
+        n = counts.get(period, 0)
+        if not batches or rows + n > batch_rows:
+            batches.append([])
+            rows = 0
+        batches[-1].append(period)
+        rows += n
+    return batches
+
+
+def period_digests(con: duckdb.DuckDBPyConnection, periods: Sequence[str], *,
+                   batch_rows: int = DIGEST_BATCH_ROWS) -> dict[str, PeriodDigest]:
+    """The fingerprint of every given period, grouped queries per table (no per-period round trips).
+
+    Per table: md5 over the period's rows (each row as DuckDB text, in grain order), and for adjustable tables also
+    over the mart's rows before adjustments; the input fingerprint is a sha256 over `[table:row count:digest]` of
+    every table in PUBLISHED_TABLES order. These values are stored (score_versions.input_fingerprint,
+    version_tables): the formula must never change, or every published period would look restated. One query per
+    table and batch of months (DIGEST_BATCH_ROWS): memory stays bounded however many months are closed.
+    """
+    if not periods:
+        return {}
+    _check_marts(con, periods)
+    found: dict[str, dict[str, tuple[int, str, str]]] = {}
+    for t in PUBLISHED_TABLES:
+        raw = ""
+        if t.adjustable:
+            raw = ", " + _row_digest([c for c, _ in t.spec], t.key, {t.adjustable: f"unadjusted_{t.adjustable}"})
+        found[t.name] = {}
+        for batch in _month_batches(con, t, periods, batch_rows):
+            found[t.name].update({p: (n, d, r[0] if r else d) for p, n, d, *r in con.execute(
+                f"select _period, count(*), {_row_digest(t.columns, t.key)}{raw} "
+                f"from ({_period_rows_sql(t, batch)}) group by _period").fetchall()})
+    out = {}
+    for period in periods:
+        counts, digests, sources = {}, {}, {}
+        for t in PUBLISHED_TABLES:
+            counts[t.name], digests[t.name], sources[t.name] = found[t.name].get(period, (0, "", ""))
+        h = hashlib.sha256()
+        for name, digest in digests.items():
+            h.update(f"[{name}:{counts[name]}:{digest}]".encode())
+        out[period] = PeriodDigest(h.hexdigest(), counts, digests, sources)
+    return out
 
 
 def _changed_employees(con: duckdb.DuckDBPyConnection, period: str, new: int, old: int) -> int:
@@ -409,48 +505,6 @@ def gate_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             for r in latest_results(con)]
 
 
-def _approved_adjustments(con: duckdb.DuckDBPyConnection, period: str) -> pa.Table:
-    return con.execute(
-        """select a.adjustment_id, a.employee_id, a.table_name, a.field, d.approved_change as change
-           from published.adjustments a join published.adjustment_decisions d using (adjustment_id)
-           where a.period = ? and d.decision = 'approved' order by a.adjustment_id""", [period]).fetch_arrow_table()
-
-
-def _apply_adjustments(con: duckdb.DuckDBPyConnection, t: PublishedTable, rows: pa.Table,
-                       approved: pa.Table) -> pa.Table:
-    """The mart's rows with every approved adjustment of the period added to the adjustable field."""
-    if not t.adjustable:
-        return rows
-    field, ty = t.adjustable, dict(t.spec)[t.adjustable]
-    con.register("_publish_rows", rows)
-    con.register("_approved", approved)
-    try:
-        others = ", ".join(f"r.{c}" if c != field else
-                           f"cast(r.{c} + coalesce(a.change, 0) as {ty}) as {c}" for c in (c for c, _ in t.spec))
-        return con.execute(
-            f"""select {others}, a.ids as adjustment_ids, r.{field} as unadjusted_{field}
-                from _publish_rows r
-                left join (select employee_id, sum(change) as change,
-                                  string_agg(adjustment_id, ',' order by adjustment_id) as ids
-                           from _approved where table_name = '{t.name}' group by employee_id) a using (employee_id)
-                order by {', '.join(f'r.{k}' for k in t.key)}""").fetch_arrow_table()
-    finally:
-        con.unregister("_publish_rows")
-        con.unregister("_approved")
-
-
-def _read_all(con: duckdb.DuckDBPyConnection, period: str) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
-    """The period's rows of every mart, with approved adjustments applied, and as read from the marts."""
-    existing = {f"{s}.{n}" for s, n in con.execute(
-        "select table_schema, table_name from information_schema.tables").fetchall()}
-    missing = [t.source for t in PUBLISHED_TABLES if t.source not in existing]
-    if missing:
-        raise PublishError(f"cannot publish {period}: mart(s) {', '.join(missing)} not built (run the pipeline)")
-    approved = _approved_adjustments(con, period)
-    raw = {t.name: read_period_rows(con, t, period) for t in PUBLISHED_TABLES}
-    return {t.name: _apply_adjustments(con, t, raw[t.name], approved) for t in PUBLISHED_TABLES}, raw
-
-
 def _write_deltas(con: duckdb.DuckDBPyConnection, period: str, new: int, old: int) -> int:
     """Per-employee, per-field differences of the one-row-per-employee tables; returns the rows written."""
     written = 0
@@ -496,64 +550,85 @@ def _default_reason(con: duckdb.DuckDBPyConnection, period: str, last: int | Non
     return "restatement: " + ("; ".join(parts) or "inputs changed")
 
 
-def publish_period(con: duckdb.DuckDBPyConnection, period: str, run_id: str, *, reason: str | None = None,
-                   published_by: str = "pipeline", gates: list[dict[str, Any]] | None = None,
-                   now: dt.datetime | None = None) -> PeriodPublication:
-    """Publish one closed period inside the caller's transaction: a no-op, a first version or a restatement."""
-    rows, raw = _read_all(con, period)
-    fingerprint, digests = _fingerprint(con, rows)
-    _, raw_digests = _fingerprint(con, {t.name: raw[t.name] for t in PUBLISHED_TABLES if t.adjustable})
-    source_digests = {**digests, **raw_digests}
-    last = con.execute("select version, input_fingerprint from published.score_versions where period = ? "
-                       "order by version desc limit 1", [period]).fetchone()
-    row_count = rows[ROLE_SCORES.name].num_rows
-    if last and last[1] == fingerprint:
-        return PeriodPublication(period, last[0], row_count, 0, published=False)
-    version = (last[0] + 1) if last else 1
-    for t in PUBLISHED_TABLES:
-        con.register("_publish_rows", rows[t.name])
-        try:
+def publish_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[str], run_id: str, *, reason: str | None = None,
+                    published_by: str = "pipeline", gates: list[dict[str, Any]] | None = None,
+                    now: dt.datetime | None = None, digests: dict[str, PeriodDigest] | None = None
+                    ) -> list[PeriodPublication]:
+    """Publish closed periods inside the caller's transaction, each a no-op, a first version or a restatement.
+
+    digests: the periods' fingerprints (period_digests), when the caller computed them already. The rows of every
+    period that gets a new version are inserted with one statement per table (one scan of each mart).
+    """
+    periods = list(dict.fromkeys(periods))
+    known = {p: d for p, d in (digests or {}).items() if p in periods}
+    digests = {**known, **period_digests(con, [p for p in periods if p not in known])}
+    latest = {p: (v, f) for p, v, f in con.execute(
+        "select period, version, input_fingerprint from published.score_versions "
+        "qualify row_number() over (partition by period order by version desc) = 1").fetchall()}
+    last = {p: latest.get(p) for p in periods}
+    new = {p: (last[p][0] + 1 if last[p] else 1) for p in periods if not last[p] or last[p][1] != digests[p].fingerprint}
+    if new:
+        versions = "select unnest(?::varchar[]) as _period, unnest(?::integer[]) as _version"
+        for t in PUBLISHED_TABLES:
             con.execute(f"insert into published.{t.name} (period, version, {', '.join(t.columns)}) "
-                        f"select ?, ?, {', '.join(t.columns)} from _publish_rows", [period, version])
-        finally:
-            con.unregister("_publish_rows")
-        con.execute("insert into published.version_tables values (?, ?, ?, ?, ?, ?)",
-                    [period, version, t.name, rows[t.name].num_rows, digests[t.name], source_digests[t.name]])
-    approved = con.execute(
-        """select a.adjustment_id, a.kind, a.employee_id, a.field, d.approved_change, d.decided_by, a.reason
-           from published.adjustments a join published.adjustment_decisions d using (adjustment_id)
-           where a.period = ? and d.decision = 'approved' order by 1""", [period]).fetchall()
-    default = _default_reason(con, period, last[0] if last else None, source_digests, approved)
-    if last:
-        changed = _changed_employees(con, period, version, last[0])
-        _write_deltas(con, period, version, last[0])
-    else:
-        changed = 0
-    scorecards = sorted({v or "" for v in rows[ROLE_SCORES.name].column("scorecard_version").to_pylist()} - {""})
-    con.execute(
-        "insert into published.score_versions (period, version, scorecard_version, input_fingerprint, row_count, "
-        "changed_rows, reason, run_id, published_at, previous_version, published_by, gate_results) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [period, version, ", ".join(scorecards) or "none", fingerprint, row_count, changed,
-         f"{reason} ({default})" if reason else default, run_id, now or _now(), last[0] if last else None,
-         published_by, json.dumps(gates or [], sort_keys=True)],
-    )
-    return PeriodPublication(period, version, row_count, changed, published=True)
+                        f"select r._period, v._version, {', '.join(f'r.{c}' for c in t.columns)} "
+                        f"from ({_period_rows_sql(t, list(new))}) r join ({versions}) v using (_period) "
+                        f"order by r._period, {', '.join(f'r.{k}' for k in t.key)}", [list(new), list(new.values())])
+        con.executemany("insert into published.version_tables values (?, ?, ?, ?, ?, ?)",
+                        [[p, v, t.name, digests[p].row_counts[t.name], digests[p].digests[t.name],
+                          digests[p].source_digests[t.name]] for p, v in new.items() for t in PUBLISHED_TABLES])
+    results = []
+    for period in periods:
+        digest, previous = digests[period], last[period]
+        row_count = digest.row_counts[ROLE_SCORES.name]
+        if period not in new:
+            results.append(PeriodPublication(period, previous[0], row_count, 0, published=False,
+                                             fingerprint=digest.fingerprint))
+            continue
+        version = new[period]
+        approved = con.execute(
+            """select a.adjustment_id, a.kind, a.employee_id, a.field, d.approved_change, d.decided_by, a.reason
+               from published.adjustments a join published.adjustment_decisions d using (adjustment_id)
+               where a.period = ? and d.decision = 'approved' order by 1""", [period]).fetchall()
+        default = _default_reason(con, period, previous[0] if previous else None, digest.source_digests, approved)
+        if previous:
+            changed = _changed_employees(con, period, version, previous[0])
+            _write_deltas(con, period, version, previous[0])
+        else:
+            changed = 0
+        scorecards = sorted({v or "" for (v,) in con.execute(
+            "select distinct scorecard_version from published.role_scores where period = ? and version = ?",
+            [period, version]).fetchall()} - {""})
+        con.execute(
+            "insert into published.score_versions (period, version, scorecard_version, input_fingerprint, row_count, "
+            "changed_rows, reason, run_id, published_at, previous_version, published_by, gate_results) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [period, version, ", ".join(scorecards) or "none", digest.fingerprint, row_count, changed,
+             f"{reason} ({default})" if reason else default, run_id, now or _now(),
+             previous[0] if previous else None, published_by, json.dumps(gates or [], sort_keys=True)],
+        )
+        results.append(PeriodPublication(period, version, row_count, changed, published=True,
+                                         fingerprint=digest.fingerprint))
+    return results
 
 
 def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str] | None = None, *,
                    reason: str | None = None, published_by: str = "pipeline",
-                   check_gates: bool = True, read_mart: MartReader | None = None) -> list[PeriodPublication]:
-    """Close periods (default: every closed period) in one transaction; see publish_period.
+                   check_gates: bool = True, read_mart: MartReader | None = None,
+                   digests: dict[str, PeriodDigest] | None = None) -> list[PeriodPublication]:
+    """Close periods (default: every closed period) in one transaction; see publish_periods.
 
     Refuses a period the data has not closed yet, and (check_gates) any period while the latest run of a blocking
     suite failed; the gate results are recorded with each new version. read_mart: with another dbt target than
     DuckDB, reads the marts there; they are first copied into this warehouse (orchestration.target_io.mirror_marts).
+    digests: fingerprints of (some of) the periods that the caller computed on this connection after the marts last
+    changed (publish_first_versions: period_status's), so that they are not computed twice.
     """
     if read_mart is not None:
         from orchestration.target_io import mirror_marts
 
         mirror_marts(con, read_mart)
+        digests = None  # computed before the marts were copied again
     con.execute("begin transaction")
     try:
         ensure_store(con)
@@ -568,13 +643,29 @@ def publish_scores(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[st
         if check_gates and failed:
             raise PublishError(f"blocking gate(s) failed in the latest run: {', '.join(failed)}; nothing published")
         now = _now()
-        results = [publish_period(con, p, run_id, reason=reason, published_by=published_by, gates=gates, now=now)
-                   for p in (periods or closed)]
+        results = publish_periods(con, periods or closed, run_id, reason=reason, published_by=published_by,
+                                  gates=gates, now=now, digests=digests)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     return results
+
+
+def publish_first_versions(con: duckdb.DuckDBPyConnection, run_id: str, *, published_by: str = "pipeline"
+                           ) -> tuple[list[dict[str, Any]], list[PeriodPublication]]:
+    """A pipeline run's publication: version 1 of every closed period never published, never a restatement.
+
+    Fingerprints every closed period once: period_status records the drafts, the unpublished periods are published
+    with those fingerprints, and the drafts are then updated (after_publication) rather than computed again.
+    Returns the drafts after publishing and the publications.
+    """
+    states, digests = _period_status(con, run_id)
+    new = [r["period"] for r in states if r["state"] == "unpublished"]
+    if not new:
+        return states, []
+    results = publish_scores(con, run_id, new, published_by=published_by, digests=digests)
+    return record_period_status(con, run_id, after_publication(states, results)), results
 
 
 def period_status(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
@@ -583,29 +674,64 @@ def period_status(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str,
     state: unpublished (never closed), restatement pending (the data or approved adjustments differ from the
     latest version), published (the latest version matches). Nothing is published here.
     """
+    return _period_status(con, run_id)[0]
+
+
+def _period_status(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[dict[str, Any]], dict[str, PeriodDigest]]:
     con.execute("begin transaction")
     try:
         ensure_store(con)
+        closed = closed_periods(con)
+        digests = period_digests(con, closed)
+        latest = {p: (v, f) for p, v, f in con.execute(
+            "select period, version, input_fingerprint from published.score_versions "
+            "qualify row_number() over (partition by period order by version desc) = 1").fetchall()}
         out = []
-        for period in closed_periods(con):
-            fingerprint, _ = _fingerprint(con, _read_all(con, period)[0])
-            last = con.execute("select version, input_fingerprint from published.score_versions where period = ? "
-                               "order by version desc limit 1", [period]).fetchone()
+        for period in closed:
+            fingerprint, last = digests[period].fingerprint, latest.get(period)
             state = "unpublished" if not last else "published" if last[1] == fingerprint else "restatement pending"
             out.append({"period": period, "state": state, "published_version": last[0] if last else None,
                         "draft_fingerprint": fingerprint})
-        con.execute("create schema if not exists draft")
-        con.execute("create or replace table draft.period_status (period varchar, state varchar, "
-                    "published_version integer, draft_fingerprint varchar, run_id varchar, checked_at timestamp)")
-        now = _now()
-        for r in out:
-            con.execute("insert into draft.period_status values (?, ?, ?, ?, ?, ?)",
-                        [r["period"], r["state"], r["published_version"], r["draft_fingerprint"], run_id, now])
+        _write_period_status(con, run_id, out)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return out
+    return out, digests
+
+
+def after_publication(states: list[dict[str, Any]], results: Sequence[PeriodPublication]) -> list[dict[str, Any]]:
+    """period_status's rows once `results` are published, without fingerprinting again.
+
+    A period just closed is published at the version and fingerprint its publication computed (in the same
+    transaction that wrote it, so from the same rows); the other periods keep their state.
+    """
+    done = {r.period: r for r in results}
+    return [{**s, "state": "published", "published_version": done[s["period"]].version,
+             "draft_fingerprint": done[s["period"]].fingerprint} if s["period"] in done else dict(s) for s in states]
+
+
+def record_period_status(con: duckdb.DuckDBPyConnection, run_id: str, states: list[dict[str, Any]]) -> list[dict]:
+    """Replace draft.period_status with the given rows (after_publication); returns them."""
+    con.execute("begin transaction")
+    try:
+        _write_period_status(con, run_id, states)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return states
+
+
+def _write_period_status(con: duckdb.DuckDBPyConnection, run_id: str, states: list[dict[str, Any]]) -> None:
+    con.execute("create schema if not exists draft")
+    con.execute("create or replace table draft.period_status (period varchar, state varchar, "
+                "published_version integer, draft_fingerprint varchar, run_id varchar, checked_at timestamp)")
+    now = _now()
+    if states:
+        con.executemany("insert into draft.period_status values (?, ?, ?, ?, ?, ?)",
+                        [[r["period"], r["state"], r["published_version"], r["draft_fingerprint"], run_id, now]
+                         for r in states])
 
 
 ADJUSTABLE = {t.name: t.adjustable for t in PUBLISHED_TABLES if t.adjustable}
@@ -676,24 +802,79 @@ def published_relations() -> list[str]:
             *[n for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")]]
 
 
-def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) -> dict[str, Path]:
-    """Parquet per published table and a read-only serving DuckDB file, each replaced atomically."""
-    parquet_dir = published_dir / "parquet"
-    parquet_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
+SERVING_STATE = ".serving_state.json"  # beside serving.duckdb: what the serving copies were written from
+_SERVING_FORMAT = 2  # bump when write_serving_copies writes differently, so that every copy is rewritten once
+
+
+def _serving_orders() -> dict[str, str]:
+    """The ORDER BY of each published relation in its serving copies."""
     keys = {n: t.key for t in PUBLISHED_TABLES for n in (t.name, f"{t.name}_current")}
     keys |= {"version_tables": ("table_name",), "score_deltas": ("employee_id", "table_name", "field"),
              "adjustments": ("adjustment_id",), "adjustment_decisions": ("adjustment_id",)}
-    for table in published_relations():
-        final = parquet_dir / f"{table}.parquet"
-        tmp = parquet_dir / f".{table}.parquet.tmp"
-        order = "adjustment_id" if table.startswith("adjustment") else \
-            "period, version" + "".join(f", {k}" for k in keys.get(table, ()))
-        con.execute(f"copy (select * from published.{table} order by {order}) to '{tmp}' (format parquet)")
-        os.replace(tmp, final)
-        written[table] = final
+    return {table: "adjustment_id" if table.startswith("adjustment") else
+            "period, version" + "".join(f", {k}" for k in keys.get(table, ())) for table in published_relations()}
 
+
+def _store_state(con: duckdb.DuckDBPyConnection) -> str:
+    """A digest of everything the serving copies show, cheap to compute: the versions, adjustments and decisions
+    (every row), the row count of every published table, and the published schema's columns.
+
+    Published rows are only ever appended, each version with its score_versions row (verify_published checks the
+    ledger before every publication), so equal states mean equal copies.
+    """
+    tables = [r for r in published_relations() if not r.endswith("_current")]
+    parts = [f"format {_SERVING_FORMAT}", repr(_serving_orders())]
+    for sql in ("select * from published.score_versions order by period, version",
+                "select * from published.adjustments order by adjustment_id",
+                "select * from published.adjustment_decisions order by adjustment_id",
+                "select table_name, ordinal_position, column_name, data_type from information_schema.columns "
+                "where table_catalog = current_database() and table_schema = 'published' order by 1, 2",
+                "select " + ", ".join(f"(select count(*) from published.{t})" for t in tables)):
+        parts.append(repr(con.execute(sql).fetchall()))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _file_stamps(paths: Iterable[Path]) -> dict[str, list[int]] | None:
+    """Size and modification time (ns) of each file; None when one is missing."""
+    stamps = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        stamps[path.name] = [st.st_size, st.st_mtime_ns]
+    return stamps
+
+
+def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) -> dict[str, Path]:
+    """Parquet per published table and a read-only serving DuckDB file, each replaced atomically.
+
+    Skipped when the published store is unchanged since the copies were last written: SERVING_STATE (beside
+    serving.duckdb) records the store's state (_store_state) and each file's size and modification time, so a
+    copy deleted, replaced or modified since is written again, with all the others.
+    """
+    parquet_dir = published_dir / "parquet"
+    orders = _serving_orders()
+    written = {table: parquet_dir / f"{table}.parquet" for table in orders}
     serving = published_dir / "serving.duckdb"
+    marker = published_dir / SERVING_STATE
+    state = _store_state(con)
+    try:
+        recorded = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        recorded = None
+    if recorded and recorded.get("state") == state and recorded.get("files") == _file_stamps([*written.values(),
+                                                                                               serving]):
+        return {**written, "serving_duckdb": serving}
+
+    marker.unlink(missing_ok=True)
+    parquet_dir.mkdir(parents=True, exist_ok=True)
+    for table, final in written.items():
+        tmp = parquet_dir / f".{table}.parquet.tmp"
+        con.execute(f"copy (select * from published.{table} order by {orders[table]}) to '{tmp}' (format parquet)")
+        os.replace(tmp, final)
+
+    # The serving file reads the Parquet files just written (already sorted: faster than sorting the tables again).
     tmp_db = published_dir / ".serving.duckdb.tmp"
     tmp_db.unlink(missing_ok=True)
     out = duckdb.connect(str(tmp_db))
@@ -704,5 +885,7 @@ def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) ->
     finally:
         out.close()
     os.replace(tmp_db, serving)
-    written["serving_duckdb"] = serving
-    return written
+    tmp_marker = published_dir / f".{SERVING_STATE}.tmp"
+    tmp_marker.write_text(json.dumps({"state": state, "files": _file_stamps([*written.values(), serving])}))
+    os.replace(tmp_marker, marker)
+    return {**written, "serving_duckdb": serving}

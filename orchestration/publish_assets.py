@@ -21,7 +21,13 @@ from collections.abc import Iterable
 import dagster as dg
 
 from orchestration.period_close import POSTGRES_DSN_ENV
-from orchestration.publish import PUBLISHED_TABLES, PublishError, period_status, publish_scores, write_serving_copies
+from orchestration.publish import (
+    PUBLISHED_TABLES,
+    PublishError,
+    publish_first_versions,
+    publish_scores,
+    write_serving_copies,
+)
 from orchestration.settings import get_settings
 from orchestration.target_io import mart_reader, mirror_marts
 from orchestration.warehouse import WarehouseResource
@@ -55,9 +61,7 @@ def build_published_scores_asset(gated_assets: Iterable[dg.AssetKey]) -> dg.Asse
             if reader is not None:  # dbt built the marts on PostgreSQL or Spark: copy them here first
                 mirrored = mirror_marts(con, reader)
                 context.log.info(f"copied {len(mirrored)} tables from the {get_settings().dbt_target} target")
-            new = [r["period"] for r in period_status(con, context.run.run_id) if r["state"] == "unpublished"]
-            published = publish_scores(con, context.run.run_id, new, published_by="pipeline") if new else []
-            states = period_status(con, context.run.run_id)
+            states, published = publish_first_versions(con, context.run.run_id, published_by="pipeline")
             files = write_serving_copies(con, get_settings().published_dir)
             _serve_postgres_if_configured(con, context)
             total = con.execute("select count(*) from published.role_scores").fetchone()[0]

@@ -224,10 +224,13 @@ def test_published_revenue_and_scores_match_the_landing_files(company):
 def test_rerun_changes_nothing_and_publishes_no_new_version(company):
     home = company["home"]
     before = _published(home, "select period, version, input_fingerprint from published.score_versions order by 1, 2")
+    copies = _serving_stamps(home)
     run = _cli(home, "run")
     assert run.returncode == 0, run.stdout + run.stderr
     after = _published(home, "select period, version, input_fingerprint from published.score_versions order by 1, 2")
     assert after == before and all(v == 1 for _, v, _ in after)
+    # nothing published changed: the serving copies are not written again (same files, same modification times)
+    assert _serving_stamps(home) == copies
     status = json.loads(_cli(home, "status", "--json").stdout)
     for key in ("files", "rows_read", "rows_loaded", "rows_quarantined", "last_loaded_at"):
         assert status["ingest"][key] == company["status"]["ingest"][key]
@@ -237,6 +240,34 @@ def test_rerun_changes_nothing_and_publishes_no_new_version(company):
     results = ("quality", "validation_results")
     assert now.pop(results) == 2 * then.pop(results)
     assert now == then
+
+
+def _serving_stamps(home: Path) -> dict[str, tuple[int, int]]:
+    pub = home / "published"
+    files = [pub / "serving.duckdb", pub / ".serving_state.json", *sorted((pub / "parquet").glob("*.parquet"))]
+    assert len(files) > 20
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in files}
+
+
+def test_grouped_fingerprints_equal_the_per_period_reference_and_the_ledger(company):
+    from fingerprint_reference import reference_digest
+
+    from orchestration.publish import closed_periods, period_digests
+
+    con = duckdb.connect(str(company["home"] / "warehouse" / "scorelink.duckdb"), read_only=True)
+    try:
+        closed = closed_periods(con)
+        grouped = period_digests(con, closed)
+        stored = dict(con.execute("select period, input_fingerprint from published.score_versions").fetchall())
+        assert len(closed) == MONTHS and set(stored) == set(closed)
+        for period in closed:
+            fingerprint, counts, digests, sources = reference_digest(con, period)
+            d = grouped[period]
+            assert (d.fingerprint, d.row_counts, d.digests, d.source_digests) == (fingerprint, counts, digests, sources)
+            assert stored[period] == fingerprint
+            assert counts["role_scores"] > 0 and counts["kpi_scores"] > 0 and counts["metric_values"] > 0
+    finally:
+        con.close()
 
 
 _MARKED_MONTHS = "select distinct strftime(_partition_month, '%Y-%m') from {table} where _source_file = 'MARKED' order by 1"
