@@ -7,9 +7,11 @@ models/marts/alerts/_alerts__unit_tests.yml); here: the configuration, and the d
 
 import http.server
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 import duckdb
@@ -112,7 +114,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("SCORELINK_ALERTS_CONFIG", raising=False)
     monkeypatch.delenv("SCORELINK_ALERTS_WEBHOOK_URL", raising=False)
     get_settings.cache_clear()
-    yield tmp_path
+    with mock.patch.dict(os.environ):  # the CLI exports its settings into os.environ: undo it after the test
+        yield tmp_path
     get_settings.cache_clear()
 
 

@@ -1,6 +1,8 @@
 """The period close as people and schedules run it: the CLI commands and the monthly Dagster partition."""
 
 import json
+import os
+from unittest import mock
 
 import dagster as dg
 import duckdb
@@ -35,7 +37,10 @@ def home(tmp_path, monkeypatch):
     with duckdb.connect(str(path)) as con:
         con.execute(MART + PASSING_GATE)
         create_missing_marts(con)
-    yield tmp_path
+    # the CLI exports its settings into os.environ (SCORELINK_WAREHOUSE ...): undo all of it, or later tests
+    # (and the subprocesses they start) inherit this test's warehouse
+    with mock.patch.dict(os.environ):
+        yield tmp_path
     get_settings.cache_clear()
 
 
