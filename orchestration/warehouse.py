@@ -17,7 +17,7 @@ import duckdb
 
 class WarehouseResource(dg.ConfigurableResource):
     path: str
-    memory_limit: str = "3GB"  # DuckDB spills to disk past it (settings: SCORELINK_DUCKDB_MEMORY_LIMIT)
+    memory_limit: str = "2.5GB"  # DuckDB spills to disk past it (settings: SCORELINK_DUCKDB_MEMORY_LIMIT)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
