@@ -476,19 +476,42 @@ def ensure_store(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(VERSIONS_DDL + "".join(_table_ddl(t) for t in PUBLISHED_TABLES))
 
 
-def verify_published(con: duckdb.DuckDBPyConnection) -> None:
+def _ledger_batches(ledger: Sequence[tuple], table: str, batch_rows: int) -> list[list[str]]:
+    """The periods of one published table in batches whose published rows (all versions) sum to at most batch_rows
+    (or one period), from the ledger's row counts."""
+    rows_of: dict[str, int] = {}
+    for period, _version, name, count, _digest in ledger:
+        if name == table:
+            rows_of[period] = rows_of.get(period, 0) + count
+    batches: list[list[str]] = []
+    rows = 0
+    for period in sorted(rows_of):
+        if not batches or rows + rows_of[period] > batch_rows:
+            batches.append([])
+            rows = 0
+        batches[-1].append(period)
+        rows += rows_of[period]
+    return batches
+
+
+def verify_published(con: duckdb.DuckDBPyConnection, *, batch_rows: int = DIGEST_BATCH_ROWS) -> None:
     """Guard: every published version still has exactly the rows it was published with (count and digest).
 
     DuckDB has no triggers or privileges to forbid an UPDATE or DELETE, so the publisher checks its ledger
-    (published.version_tables) before writing and refuses to go on when a published row changed.
+    (published.version_tables) before writing and refuses to go on when a published row changed. The digests
+    are taken per table and batch of periods (at most batch_rows published rows, as in period_digests), so
+    the check's memory stays bounded however large the published store grows.
     """
     ledger = con.execute("select period, version, table_name, row_count, fingerprint from published.version_tables "
                          "order by 1, 2, 3").fetchall()
     actual = {}
     for t in PUBLISHED_TABLES:
-        for period, version, count, digest in con.execute(
-                _digest_sql(t, f"published.{t.name}", group_by="period, version")).fetchall():
-            actual[(period, version, t.name)] = (count, digest)
+        for batch in _ledger_batches(ledger, t.name, batch_rows):
+            periods = ", ".join(f"'{p}'" for p in batch)
+            for period, version, count, digest in con.execute(
+                    _digest_sql(t, f"(select * from published.{t.name} where period in ({periods}))",
+                                group_by="period, version")).fetchall():
+                actual[(period, version, t.name)] = (count, digest)
     for period, version, name, count, digest in ledger:
         found = actual.get((period, version, name), (0, ""))
         if found != (count, digest):

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from published_marts import create_missing_marts
 
-from orchestration.publish import PublishError, publish_scores, write_serving_copies
+from orchestration.publish import PublishError, _ledger_batches, publish_scores, verify_published, write_serving_copies
 
 MART = """
 create schema marts;
@@ -168,6 +168,27 @@ def test_a_published_row_changed_behind_the_publisher_stops_the_next_publication
     con.execute("delete from published.sales_rep_scores where period = '2024-01' and employee_id = 'E2'")
     with pytest.raises(PublishError, match=r"published.sales_rep_scores 2024-01 v1 changed after publication"):
         publish_scores(con, run_id="run-2")
+
+
+def test_the_ledger_check_reads_the_store_in_bounded_batches_and_still_finds_a_change(con):
+    publish_scores(con, run_id="run-1")
+    ledger = con.execute("select period, version, table_name, row_count, fingerprint "
+                         "from published.version_tables").fetchall()
+    assert {r[0] for r in ledger} == {"2024-01", "2024-02"}
+    # batches of at most batch_rows published rows (a period larger than that is a batch of its own)
+    rows = {r[0]: r[3] for r in ledger if r[2] == "role_scores"}
+    assert _ledger_batches(ledger, "role_scores", batch_rows=10**6) == [["2024-01", "2024-02"]]
+    assert _ledger_batches(ledger, "role_scores", batch_rows=1) == [["2024-01"], ["2024-02"]]
+    assert _ledger_batches(ledger, "role_scores", batch_rows=rows["2024-01"]) == [["2024-01"], ["2024-02"]]
+    verify_published(con, batch_rows=1)  # one period per query: the same digests as the ledger's
+    verify_published(con)
+    # a change in the second batch is found as well as one in the first
+    con.execute("update published.role_scores set final_score = final_score + 1 "
+                "where period = '2024-02' and employee_id = 'E1'")
+    with pytest.raises(PublishError, match=r"published.role_scores 2024-02 v1 changed after publication"):
+        verify_published(con, batch_rows=1)
+    with pytest.raises(PublishError, match=r"published.role_scores 2024-02 v1 changed after publication"):
+        verify_published(con)
 
 
 def test_a_missing_mart_is_a_clear_error():
