@@ -21,9 +21,8 @@ import duckdb
 
 from orchestration.publish import (
     PeriodPublication,
+    close_and_record_status,
     decide_adjustment,
-    period_status,
-    publish_scores,
     request_adjustment,
     write_serving_copies,
 )
@@ -65,8 +64,8 @@ def close_periods(periods: list[str] | None, *, reason: str | None = None, publi
     """Publish the given closed months (None: every closed month) and refresh the serving stores."""
     with _warehouse() as con:
         run_id = run_id or f"cli-{uuid.uuid4()}"
-        results = publish_scores(con, run_id, periods, reason=reason, published_by=published_by or current_user())
-        period_status(con, run_id)  # the drafts now say what is published
+        results = close_and_record_status(con, run_id, periods, reason=reason,
+                                          published_by=published_by or current_user())
         refresh_serving(con)
     return results
 

@@ -691,6 +691,17 @@ def publish_first_versions(con: duckdb.DuckDBPyConnection, run_id: str, *, publi
     return record_period_status(con, run_id, after_publication(states, results)), results
 
 
+def close_and_record_status(con: duckdb.DuckDBPyConnection, run_id: str, periods: list[str] | None = None, *,
+                            reason: str | None = None, published_by: str = "pipeline") -> list[PeriodPublication]:
+    """The period close (`scorelink publish`): publish_scores for the given periods (None: every closed one), then
+    the drafts say what is published. Every closed period is fingerprinted once: period_status computes the
+    drafts, the publication reuses their fingerprints, and the drafts are updated (after_publication)."""
+    states, digests = _period_status(con, run_id)
+    results = publish_scores(con, run_id, periods, reason=reason, published_by=published_by, digests=digests)
+    record_period_status(con, run_id, after_publication(states, results))
+    return results
+
+
 def period_status(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
     """Drafts: what closing each closed period now would do, recorded in draft.period_status (replaced per run).
 

@@ -24,8 +24,8 @@ from orchestration.period_close import POSTGRES_DSN_ENV
 from orchestration.publish import (
     PUBLISHED_TABLES,
     PublishError,
+    close_and_record_status,
     publish_first_versions,
-    publish_scores,
     write_serving_copies,
 )
 from orchestration.settings import get_settings
@@ -113,7 +113,9 @@ def published_period_close(context: dg.AssetExecutionContext, warehouse: Warehou
     period = context.partition_key[:7]
     with warehouse.connect() as con:
         try:
-            [result] = publish_scores(con, context.run.run_id, [period], published_by="schedule:scorelink_period_close")
+            # the drafts (draft.period_status) then say the month is published, as after `scorelink publish`
+            [result] = close_and_record_status(con, context.run.run_id, [period],
+                                               published_by="schedule:scorelink_period_close")
         except PublishError as exc:
             raise dg.Failure(str(exc)) from exc
         files = write_serving_copies(con, get_settings().published_dir)

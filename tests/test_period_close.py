@@ -84,6 +84,9 @@ def test_the_monthly_partition_closes_its_month(home):
     assert result.success
     assert _query("select period, version, published_by from published.score_versions") == [
         ("2024-02", 1, "schedule:scorelink_period_close")]
+    # the drafts say so too (scorelink status reads them)
+    assert _query("select period, state, published_version from draft.period_status order by 1") == [
+        ("2024-01", "unpublished", None), ("2024-02", "published", 1)]
     # an open month fails the run and publishes nothing
     result = dg.materialize([published_period_close], partition_key="2024-03-01", resources=resources,
                             raise_on_error=False)

@@ -9,8 +9,10 @@ from fingerprint_reference import reference_digest
 from published_marts import create_missing_marts
 from test_publish import MART
 
+from orchestration import publish
 from orchestration.publish import (
     SERVING_STATE,
+    close_and_record_status,
     closed_periods,
     decide_adjustment,
     ensure_store,
@@ -107,6 +109,33 @@ def test_drafts_after_a_pipeline_publication_equal_period_status_called_again(co
     assert con.execute("select * exclude (checked_at) from draft.period_status order by period").fetchall() == drafts
     # a second run publishes nothing and leaves the same drafts
     assert publish_first_versions(con, "run-2") == (states, [])
+
+
+def test_the_period_close_fingerprints_once_and_leaves_drafts_equal_to_period_status(con, monkeypatch):
+    publish_scores(con, run_id="run-1", periods=["2024-01"])
+    con.execute("update marts.fct_sales_rep_monthly_scores set score = 95 where employee_id = 'E1' "
+                "and month = date '2024-01-01'")  # late data: January waits for the period close
+    fingerprinted = []
+    real = publish.period_digests
+
+    def counting(c, periods, **kwargs):
+        fingerprinted.extend(periods)
+        return real(c, periods, **kwargs)
+
+    monkeypatch.setattr(publish, "period_digests", counting)
+    [result] = close_and_record_status(con, "run-2", ["2024-01"], reason="late order", published_by="hr.anna")
+    assert (result.period, result.version, result.published) == ("2024-01", 2, True)
+    assert sorted(fingerprinted) == ["2024-01", "2024-02"]  # each closed month once (was: January twice)
+    drafts = con.execute("select period, state, published_version, draft_fingerprint from draft.period_status "
+                         "order by period").fetchall()
+    assert [d[:3] for d in drafts] == [("2024-01", "published", 2), ("2024-02", "unpublished", None)]
+    monkeypatch.setattr(publish, "period_digests", real)
+    assert [(s["period"], s["state"], s["published_version"], s["draft_fingerprint"])
+            for s in period_status(con, "run-3")] == drafts  # computed again from scratch: the same drafts
+    # a period that is not closed is refused, and nothing is published
+    with pytest.raises(publish.PublishError, match="not closed"):
+        close_and_record_status(con, "run-4", ["2024-03"])
+    assert con.execute("select count(*) from published.score_versions").fetchone() == (2,)
 
 
 def _stamps(folder):
