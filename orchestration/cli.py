@@ -457,7 +457,7 @@ def serve_postgres_command(
         raise typer.Exit(2)
     try:
         with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
-            counts = serve_postgres(con, dsn)
+            counts = serve_postgres(con, dsn, force=True)  # asked for: copy even if unchanged
         for item in grant or []:
             role, _, employee = item.partition("=")
             grant_manager_role(dsn, role, employee)

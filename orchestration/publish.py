@@ -849,7 +849,7 @@ def _serving_orders() -> dict[str, str]:
             "period, version" + "".join(f", {k}" for k in keys.get(table, ())) for table in published_relations()}
 
 
-def _store_state(con: duckdb.DuckDBPyConnection) -> str:
+def store_state(con: duckdb.DuckDBPyConnection) -> str:
     """A digest of everything the serving copies show, cheap to compute: the versions, adjustments and decisions
     (every row), the row count of every published table, and the published schema's columns.
 
@@ -884,7 +884,7 @@ def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) ->
     """Parquet per published table and a read-only serving DuckDB file, each replaced atomically.
 
     Skipped when the published store is unchanged since the copies were last written: SERVING_STATE (beside
-    serving.duckdb) records the store's state (_store_state) and each file's size and modification time, so a
+    serving.duckdb) records the store's state (store_state) and each file's size and modification time, so a
     copy deleted, replaced or modified since is written again, with all the others.
     """
     parquet_dir = published_dir / "parquet"
@@ -892,7 +892,7 @@ def write_serving_copies(con: duckdb.DuckDBPyConnection, published_dir: Path) ->
     written = {table: parquet_dir / f"{table}.parquet" for table in orders}
     serving = published_dir / "serving.duckdb"
     marker = published_dir / SERVING_STATE
-    state = _store_state(con)
+    state = store_state(con)
     try:
         recorded = json.loads(marker.read_text())
     except (OSError, ValueError):

@@ -90,7 +90,8 @@ def _serve_postgres_if_configured(con, context: dg.AssetExecutionContext) -> Non
         from orchestration.serving_postgres import serve_postgres
 
         counts = serve_postgres(con, dsn)
-        context.log.info(f"PostgreSQL serving schema refreshed: {sum(counts.values())} rows")
+        context.log.info("PostgreSQL serving schema " + ("unchanged: nothing copied" if counts.skipped
+                                                         else f"refreshed: {sum(counts.values())} rows"))
 
 
 # One partition per month; the latest partition is the last complete month.

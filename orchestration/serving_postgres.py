@@ -9,6 +9,9 @@ What it writes, in one transaction (a failed copy leaves the previous serving st
     (employee_id, manager_id, department_id from marts.dim_employees: the HR org tree at publication);
   - the new schema is built as scorelink_published_next and renamed into place at the end, so readers wait only
     for the swap.
+  - the schema's comment records what it was copied from (the published store's state, the org tree, the copy's
+    format); a refresh of an unchanged store is skipped when the comment and every table's row count still match
+    (force=True copies anyway: `scorelink serve-postgres` does).
 Access (kept across copies, in schema scorelink_access):
   - scorelink_access.manager_roles (role_name -> employee_id): which database role is which employee;
   - scorelink_access.subtree_of(role) (security definer): the role's employee and everyone below them in the org
@@ -25,6 +28,7 @@ Access (kept across copies, in schema scorelink_access):
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -32,7 +36,7 @@ from pathlib import Path
 import duckdb
 import psycopg2
 
-from orchestration.publish import PUBLISHED_TABLES
+from orchestration.publish import PUBLISHED_TABLES, store_state
 
 SCHEMA = "scorelink_published"
 ACCESS = "scorelink_access"
@@ -54,6 +58,16 @@ POLICIES = {
                      f"(select department_id from {SCHEMA}.org_employees)",
 }
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+STATE_PREFIX = "scorelink-state:"  # the serving schema's comment: STATE_PREFIX + _state(...)
+_FORMAT = 1  # bump when serve_postgres writes differently, so that the next refresh copies again
+
+
+class ServedRows(dict):
+    """Rows per table of the serving schema; skipped: the schema already held exactly this state (nothing copied)."""
+
+    def __init__(self, counts: dict[str, int], skipped: bool):
+        super().__init__(counts)
+        self.skipped = skipped
 
 
 class ServingError(RuntimeError):
@@ -105,8 +119,39 @@ def _ensure_access(cur) -> None:
     """)
 
 
-def serve_postgres(con: duckdb.DuckDBPyConnection, dsn: str) -> dict[str, int]:
-    """Copy the published store of `con` (the warehouse) into PostgreSQL; returns the rows copied per table."""
+def _state(con: duckdb.DuckDBPyConnection, org_relation: str) -> str:
+    """What the serving schema shows: the published store's state (publish.store_state: every version, adjustment
+    and decision, each table's row count and columns), the org tree's rows, the policies and the copy's format."""
+    org = con.execute(f"select md5(coalesce(string_agg(cast(row(employee_id, manager_id, department_id) as varchar), "
+                      f"chr(10) order by employee_id, manager_id, department_id), '')) from {org_relation}").fetchone()[0]
+    text = f"format {_FORMAT}\n{store_state(con)}\n{org}\n{sorted(POLICIES.items())}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _already_served(dsn: str, state: str, counts: dict[str, int]) -> bool:
+    """The serving schema carries `state` in its comment and every table holds the expected number of rows."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("select obj_description(oid, 'pg_namespace') from pg_namespace where nspname = %s", [SCHEMA])
+            row = cur.fetchone()
+            if not row or row[0] != STATE_PREFIX + state:
+                return False
+            for name, expected in counts.items():  # the owner reads past row-level security
+                cur.execute(f"select count(*) from {SCHEMA}.{name}")
+                if cur.fetchone()[0] != expected:
+                    return False
+            return True
+    except psycopg2.Error:  # a table dropped or renamed by hand: copy again
+        return False
+    finally:
+        conn.close()
+
+
+def serve_postgres(con: duckdb.DuckDBPyConnection, dsn: str, *, force: bool = False) -> ServedRows:
+    """Copy the published store of `con` (the warehouse) into PostgreSQL; returns the rows per table.
+
+    Skipped (ServedRows.skipped) when the serving schema already holds this state, unless force."""
     existing = {n for (n,) in con.execute(
         "select table_name from information_schema.tables where table_schema = 'published'").fetchall()}
     missing = [t for t in BASE_TABLES if t not in existing]
@@ -119,8 +164,11 @@ def serve_postgres(con: duckdb.DuckDBPyConnection, dsn: str) -> dict[str, int]:
 
     relations = {name: f"published.{name}" for name in BASE_TABLES}
     relations["org_employees"] = "(select employee_id, manager_id, department_id from marts.dim_employees)"
+    counts = {name: con.execute(f"select count(*) from {rel}").fetchone()[0] for name, rel in relations.items()}
+    state = _state(con, relations["org_employees"])
+    if not force and _already_served(dsn, state, counts):
+        return ServedRows(counts, skipped=True)
     staging = f"{SCHEMA}_next"
-    counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="scorelink_pg_") as tmp:
         files, columns = {}, {}
         for name, rel in relations.items():
@@ -129,7 +177,6 @@ def serve_postgres(con: duckdb.DuckDBPyConnection, dsn: str) -> dict[str, int]:
                 rel = f"_serve_{name}"
             columns[name] = _columns(con, rel)
             files[name] = _csv(con, rel, Path(tmp))
-            counts[name] = con.execute(f"select count(*) from {rel}").fetchone()[0]
 
         conn = psycopg2.connect(dsn)
         try:
@@ -145,6 +192,7 @@ def serve_postgres(con: duckdb.DuckDBPyConnection, dsn: str) -> dict[str, int]:
                         select s.* from {staging}.{t.name} s
                         join (select period, max(version) as version from {staging}.score_versions group by period) v
                           using (period, version)""")
+                cur.execute(f"comment on schema {staging} is %s", [STATE_PREFIX + state])
                 cur.execute(f"drop schema if exists {SCHEMA} cascade; alter schema {staging} rename to {SCHEMA}")
                 cur.execute(f"""
                     create or replace function {ACCESS}.subtree_of(role_name text) returns setof text
@@ -167,7 +215,7 @@ def serve_postgres(con: duckdb.DuckDBPyConnection, dsn: str) -> dict[str, int]:
                                 f"using ({condition})")
         finally:
             conn.close()
-    return counts
+    return ServedRows(counts, skipped=False)
 
 
 def grant_manager_role(dsn: str, role_name: str, employee_id: str) -> None:
@@ -185,4 +233,4 @@ def grant_manager_role(dsn: str, role_name: str, employee_id: str) -> None:
         conn.close()
 
 
-__all__ = ["ServingError", "grant_manager_role", "serve_postgres"]
+__all__ = ["ServedRows", "ServingError", "grant_manager_role", "serve_postgres"]

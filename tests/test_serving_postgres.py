@@ -129,3 +129,56 @@ def test_a_failed_copy_leaves_the_previous_serving_state(warehouse, postgres_dsn
     # the role mapping survives a new copy
     assert _as(postgres_dsn, roles["mgr_e2"], "select distinct employee_id from scorelink_published.role_scores "
                                               "order by 1") == [("E2",), ("E3",)]
+
+
+def _schema_oid(dsn):
+    """The serving schema's oid: a copy builds a new schema and renames it into place, so a new oid means a copy."""
+    return _as(dsn, "scorelink_admin", "select oid from pg_namespace where nspname = 'scorelink_published'")
+
+
+def test_an_unchanged_store_is_not_copied_again(warehouse, postgres_dsn):
+    first = serve_postgres(warehouse, postgres_dsn)
+    assert not first.skipped
+    oid = _schema_oid(postgres_dsn)
+    again = serve_postgres(warehouse, postgres_dsn)
+    assert again.skipped and again == first and _schema_oid(postgres_dsn) == oid
+    # a no-op publication changes nothing served either
+    assert not any(p.published for p in publish_scores(warehouse, run_id="run-2"))
+    assert serve_postgres(warehouse, postgres_dsn).skipped
+
+    # a restatement is copied
+    warehouse.execute("update marts.fct_sales_rep_monthly_scores set score = 95 where employee_id = 'E1' "
+                      "and month = date '2024-01-01'")
+    publish_scores(warehouse, run_id="run-3")
+    assert not serve_postgres(warehouse, postgres_dsn).skipped
+    sql = "select period, max(version) from scorelink_published.score_versions group by 1 order by 1"
+    assert _as(postgres_dsn, "scorelink_admin", sql) == [("2024-01", 2), ("2024-02", 1)]
+    assert serve_postgres(warehouse, postgres_dsn).skipped
+
+    # a change of the org tree (not in the published store) is copied
+    warehouse.execute("update marts.dim_employees set manager_id = 'E1' where employee_id = 'E3'")
+    assert not serve_postgres(warehouse, postgres_dsn).skipped
+    assert _as(postgres_dsn, "scorelink_admin", "select manager_id from scorelink_published.org_employees "
+                                                "where employee_id = 'E3'") == [("E1",)]
+
+    # rows deleted on the PostgreSQL side by hand are copied again
+    admin = psycopg2.connect(postgres_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("delete from scorelink_published.role_scores where employee_id = 'E2'")
+    admin.close()
+    assert not serve_postgres(warehouse, postgres_dsn).skipped
+    published = warehouse.execute("select count(*) from published.role_scores where employee_id = 'E2'").fetchall()
+    assert published == [(3,)]  # January v1 and v2, February v1
+    assert _as(postgres_dsn, "scorelink_admin", "select count(*) from scorelink_published.role_scores "
+                                                "where employee_id = 'E2'") == published
+    # a dropped schema is copied again, and force copies an unchanged store
+    admin = psycopg2.connect(postgres_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("drop schema scorelink_published cascade")
+    admin.close()
+    assert not serve_postgres(warehouse, postgres_dsn).skipped
+    oid = _schema_oid(postgres_dsn)
+    assert not serve_postgres(warehouse, postgres_dsn, force=True).skipped
+    assert _schema_oid(postgres_dsn) != oid
