@@ -100,6 +100,13 @@ def _dbt_layers(run_results: dict) -> dict[str, float]:
     return {k: round(v, 2) for k, v in sorted(layers.items())}
 
 
+def slowest_nodes(run_results: dict, n: int = 10) -> list[dict[str, Any]]:
+    """The n dbt nodes (models and tests) that took longest in a run: what dominates its dbt time."""
+    nodes = sorted(run_results.get("results", []), key=lambda r: -float(r.get("execution_time") or 0.0))[:n]
+    return [{"node": r["unique_id"].split(".", 1)[1], "seconds": round(float(r.get("execution_time") or 0.0), 2)}
+            for r in nodes]
+
+
 def _ts(line: dict) -> float:
     import datetime as dt
 
@@ -305,6 +312,7 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
                        "phases": _phases(full, warehouse)}
     run_results = _dbt_results(home)
     figures["full"]["dbt_layers_seconds"] = _dbt_layers(run_results)
+    figures["full"]["slowest_dbt_nodes"] = slowest_nodes(run_results)
     figures["full"]["dbt_calls"] = dbt_invocations(DBT_PROJECT_DIR / "target", full["run_id"])
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -358,6 +366,7 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
         "peak_memory_mb": inc["peak_memory_mb"],
         "phases": _phases(inc, warehouse, since=since),
         "dbt_layers_seconds": _dbt_layers(inc_results),
+        "slowest_dbt_nodes": slowest_nodes(inc_results),
         "dbt_calls": dbt_invocations(DBT_PROJECT_DIR / "target", inc["run_id"]),
         "share_of_full": round(inc["seconds"] / full["seconds"], 3) if full["seconds"] else None,
         "cpu_share_of_full": round(inc["cpu_seconds"] / full["cpu_seconds"], 3) if full["cpu_seconds"] else None,
@@ -426,6 +435,9 @@ def render(report: dict[str, Any], console) -> None:
         console.print("dbt by layer (incremental month): "
                       + ", ".join(f"{k} {v} s" for k, v in inc["dbt_layers_seconds"].items()))
         for label, run_figures in (("full", full), ("incremental month", inc)):
+            if run_figures.get("slowest_dbt_nodes"):
+                console.print(f"slowest dbt nodes ({label}): " + ", ".join(
+                    f"{x['node']} {x['seconds']} s" for x in run_figures["slowest_dbt_nodes"]))
             for call in run_figures.get("dbt_calls", []):
                 console.print(f"dbt call ({label}) {call['asset']}: {call['dbt_seconds']} s, start-up and parse "
                               f"{call['startup_and_parse_seconds']} s (partial parse "

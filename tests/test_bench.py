@@ -6,6 +6,7 @@ plain-DuckDB floor, then the last month taken out of the warehouse and run again
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -37,6 +38,17 @@ def test_both_runs_succeed_and_every_phase_is_measured(report):
     # the layers of dbt are named from the models' prefixes; nothing falls into "other"
     assert {"staging", "intermediate", "marts", "tests"} <= set(full["dbt_layers_seconds"])
     assert "other" not in full["dbt_layers_seconds"]
+    # what dominates: the ten slowest dbt nodes of the run, slowest first
+    for figures in (full, month):
+        slowest = figures["slowest_dbt_nodes"]
+        assert len(slowest) == 10 and all(x["node"].startswith("scorelink.") for x in slowest)
+        assert [x["seconds"] for x in slowest] == sorted((x["seconds"] for x in slowest), reverse=True)
+    # the month run's are read from its dbt run results (every dbt call of the run, merged)
+    results = json.loads((Path(report["path"]).parent / f"e{EMPLOYEES}_m{MONTHS}" / "reports" /
+                          "dbt_run_results.json").read_text())["results"]
+    times = sorted((round(float(r["execution_time"]), 2) for r in results), reverse=True)
+    assert [x["seconds"] for x in month["slowest_dbt_nodes"]] == times[:10]
+    assert any(r["unique_id"].startswith("test.") for r in results)  # the data tests are timed too
 
 
 def test_the_month_run_loads_again_exactly_the_rows_taken_out(report):
