@@ -131,6 +131,15 @@ def test_a_failed_copy_leaves_the_previous_serving_state(warehouse, postgres_dsn
                                               "order by 1") == [("E2",), ("E3",)]
 
 
+def _as_owner(dsn, sql):
+    """Change the serving schema by hand, as its owner (autocommit)."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
 def _schema_oid(dsn):
     """The serving schema's oid: a copy builds a new schema and renames it into place, so a new oid means a copy."""
     return _as(dsn, "scorelink_admin", "select oid from pg_namespace where nspname = 'scorelink_published'")
@@ -162,22 +171,14 @@ def test_an_unchanged_store_is_not_copied_again(warehouse, postgres_dsn):
                                                 "where employee_id = 'E3'") == [("E1",)]
 
     # rows deleted on the PostgreSQL side by hand are copied again
-    admin = psycopg2.connect(postgres_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("delete from scorelink_published.role_scores where employee_id = 'E2'")
-    admin.close()
+    _as_owner(postgres_dsn, "delete from scorelink_published.role_scores where employee_id = 'E2'")
     assert not serve_postgres(warehouse, postgres_dsn).skipped
     published = warehouse.execute("select count(*) from published.role_scores where employee_id = 'E2'").fetchall()
     assert published == [(3,)]  # January v1 and v2, February v1
     assert _as(postgres_dsn, "scorelink_admin", "select count(*) from scorelink_published.role_scores "
                                                 "where employee_id = 'E2'") == published
     # a dropped schema is copied again, and force copies an unchanged store
-    admin = psycopg2.connect(postgres_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("drop schema scorelink_published cascade")
-    admin.close()
+    _as_owner(postgres_dsn, "drop schema scorelink_published cascade")
     assert not serve_postgres(warehouse, postgres_dsn).skipped
     oid = _schema_oid(postgres_dsn)
     assert not serve_postgres(warehouse, postgres_dsn, force=True).skipped
