@@ -263,6 +263,14 @@ class Calendars:
             i -= 1
         return i
 
+    def next_working_days(self, country: str, days: np.ndarray) -> np.ndarray:
+        """next_working for many days at once (days at or past the period's end stay as they are)."""
+        days = np.asarray(days, dtype=np.int64)
+        open_days = np.flatnonzero(self.working[country])
+        at = np.searchsorted(open_days, np.minimum(days, len(self.working[country])))
+        found = np.append(open_days, len(self.working[country]))[at]
+        return np.where(days >= len(self.working[country]), days, found)
+
     def next_working(self, country: str, i: int) -> int:
         """First working day at or after day i (may run past the period)."""
         work = self.working[country]

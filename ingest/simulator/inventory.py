@@ -149,7 +149,7 @@ class _Sim:
                 "over_buyer": over,
             }
         )
-        active_ops = [int(i) for i in self.ops if org.role_day[i, d] == ROLE_CODE["operations_specialist"]]
+        active_ops = self.ops[org.role_day[self.ops, d] == ROLE_CODE["operations_specialist"]].tolist()
         checker = active_ops[int(rng.integers(len(active_ops)))] if active_ops else int(cat.planner[s])
         t = self.cal.office_time(t + dt.timedelta(minutes=int(rng.integers(30, 240))))
         self.approvals.append(
@@ -273,19 +273,24 @@ class _Sim:
                 }
             )
 
-    def ship(self, d: int, pending: list[int], lines_of, line_sku, line_qty, ship_day) -> list[int]:
-        """Ship the waiting orders (oldest first) whose lines are all in stock; return those still waiting."""
+    def ship(self, d: int, pending: list[int], first_line: list[int], line_sku, line_qty, ship_day) -> list[int]:
+        """Ship the waiting orders (oldest first) whose lines are all in stock; return those still waiting.
+
+        Order o's lines are first_line[o]:first_line[o + 1]; the day's shipped units are summed in a list
+        of Python floats (the same arithmetic as numpy's float64, without a numpy scalar per line)."""
+        on_hand, shipped = self.on_hand, self.shipped[d].tolist()
         waiting = []
         for o in pending:
-            idx = lines_of[o]
-            if all(self.on_hand[line_sku[i]] >= line_qty[i] for i in idx):
+            idx = range(first_line[o], first_line[o + 1])
+            if all(on_hand[line_sku[i]] >= line_qty[i] for i in idx):
                 for i in idx:
                     s = line_sku[i]
-                    self.on_hand[s] -= line_qty[i]
-                    self.shipped[d, s] += line_qty[i]
+                    on_hand[s] -= line_qty[i]
+                    shipped[s] += line_qty[i]
                 ship_day[o] = d
             else:
                 waiting.append(o)
+        self.shipped[d] = shipped
         return waiting
 
     # -- the daily loop -------------------------------------------------------------------------------------
@@ -295,10 +300,8 @@ class _Sim:
         n_days = period.n_days
         on_hand_eod = np.zeros((n_days, cat.n))
         avg_eod = np.zeros((n_days, cat.n))
-        lines_of = np.split(
-            np.arange(len(orders.line_order)),
-            np.cumsum(np.bincount(orders.line_order, minlength=orders.n))[:-1],
-        )
+        assert (np.diff(orders.line_order) >= 0).all(), "an order's lines are next to each other"
+        first_line = np.concatenate([[0], np.cumsum(np.bincount(orders.line_order, minlength=orders.n))]).tolist()
         ready: dict[int, list[int]] = defaultdict(list)
         for o in np.flatnonzero(~orders.cancelled):
             ready[int(orders.planned_ship_day[o])].append(int(o))
@@ -312,7 +315,7 @@ class _Sim:
             pending.extend(ready.pop(d, []))
             if cn_work[d]:  # the warehouse reviews and ships on working days only
                 self.review(d)
-                pending = self.ship(d, pending, lines_of, line_sku, line_qty, ship_day)
+                pending = self.ship(d, pending, first_line, line_sku, line_qty, ship_day)
             on_hand_eod[d] = self.on_hand
             avg_eod[d] = self.avg
         self.ship_day = ship_day

@@ -40,7 +40,8 @@ class SequentialIds:
 
     def __getitem__(self, k):
         if isinstance(k, np.ndarray):
-            return np.array([f"{self.prefix}{i + 1:0{self.width}d}" for i in k.tolist()], dtype=object)
+            numbers = np.char.zfill((np.asarray(k, dtype=np.int64) + 1).astype(str), self.width)
+            return np.char.add(self.prefix, numbers).astype(object)
         if not -self.n <= k < self.n:
             raise IndexError(k)
         return f"{self.prefix}{k % self.n + 1:0{self.width}d}"
@@ -126,11 +127,12 @@ def generate_orders(
     growth = 1 + 0.08 * day_idx / 365
     rates = np.zeros((len(reps), period.n_days))
     basis = np.zeros_like(rates)
+    region_rate = np.array([REGION_RATE.get(name, 1.0) for name in REGIONS] + [0.0])  # index -1: no region
     for row, r in enumerate(reps):
         p = org.people[r]
         active = org.role_day[r] == rep_code
         work = calendars.working[p.country]
-        region_f = np.array([REGION_RATE.get(REGIONS[x], 1.0) if x >= 0 else 0 for x in org.region_day[r]])
+        region_f = region_rate[org.region_day[r]]
         tenure = (period.start - p.hire_date).days + day_idx
         ramp = np.clip(0.3 + 0.7 * tenure / 90, 0.3, 1.0) if p.hire_kind != "initial" else 1.0
         common = ORDERS_PER_WORKING_DAY * season * growth * np.where(work, 1.0, 0.2) * region_f * ramp * active
@@ -181,7 +183,8 @@ def generate_orders(
         ordered_at[order],
         is_online[order],
     )
-    region = np.array([REGIONS[x] for x in org.region_day[o_rep, o_day]])
+    region_code = org.region_day[o_rep, o_day]
+    region = np.array(REGIONS)[region_code]
     currency = customers.currency[o_cust]
     channel = np.where(is_online, "online", "offline")
     cancelled = rng.random(n) < CANCEL_SHARE
@@ -189,33 +192,32 @@ def generate_orders(
     confirmed_at = calendars.office_times(ordered_at + confirm_delay)  # operations confirms in office hours
     confirmed_at[cancelled & (rng.random(n) < 0.5)] = np.datetime64("NaT")
     confirm_day = (confirmed_at.astype("datetime64[D]") - period.epoch).astype(np.int64)
-    cn_work = calendars.working["CN"]
     wanted = np.where(np.isnat(confirmed_at), o_day, confirm_day) + 1 + rng.integers(0, 2, size=n)
-    planned = np.array([calendars.next_working("CN", int(d)) if d < len(cn_work) else int(d) for d in wanted])
+    planned = calendars.next_working_days("CN", wanted)
 
     # lines
     n_lines = 1 + np.minimum(5, rng.poisson(1.4, size=n))
     l_order = np.repeat(np.arange(n), n_lines)
     l_number = np.arange(len(l_order)) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
     l_day = o_day[l_order]
-    l_region = region[l_order]
     l_sku = np.zeros(len(l_order), dtype=np.int64)
     baseline = np.zeros((catalog.n, period.n_months))
     size_f = customers.size**0.25
     mean_qty = catalog.typical_qty * np.exp(-0.1 + 0.55**2 / 2) * float(np.mean(size_f[o_cust]))
-    block = l_day // 7
-    for b in np.unique(block):
-        first = int(b) * 7
-        for reg in np.unique(l_region[block == b]):
-            sel = np.flatnonzero((block == b) & (l_region == reg))
-            w, w_base = _sku_weights(period, catalog, org, first, str(reg))
-            p = w / w.sum()
-            l_sku[sel] = rng.choice(catalog.n, size=len(sel), p=p)
-            # what sales could have sold without neglect: same lines, weights without the owner effect
-            months = period.month_of_day[l_day[sel]]
-            for m in np.unique(months):
-                k = int((months == m).sum())
-                baseline[:, m] += k * (w_base / w_base.sum()) * mean_qty
+    # skus of the lines of each week and region: weeks in order, regions by name within a week
+    by_name = sorted(range(len(REGIONS)), key=REGIONS.__getitem__)
+    rank = np.argsort(by_name)  # REGIONS position -> place of its name in by_name
+    week_region = (l_day // 7) * len(REGIONS) + rank[region_code[l_order]]
+    for key, sel in sorted(group_positions(week_region).items()):
+        week, reg = divmod(key, len(REGIONS))
+        w, w_base = _sku_weights(period, catalog, org, week * 7, REGIONS[by_name[reg]])
+        p = w / w.sum()
+        l_sku[sel] = rng.choice(catalog.n, size=len(sel), p=p)
+        # what sales could have sold without neglect: same lines, weights without the owner effect
+        months = period.month_of_day[l_day[sel]]
+        for m in np.unique(months):
+            k = int((months == m).sum())
+            baseline[:, m] += k * (w_base / w_base.sum()) * mean_qty
     l_qty = np.maximum(
         1,
         np.round(catalog.typical_qty[l_sku] * np.exp(rng.normal(-0.1, 0.55, size=len(l_sku))) * size_f[o_cust[l_order]]),
