@@ -30,7 +30,7 @@ class Table:
             raise ValueError(f"{contract.name}: columns {given} do not match the contract {wanted}")
         self.entity = entity
         self.columns = {name: columns[name] for name in wanted}
-        self.month = month
+        self.month = None if month is None else np.asarray(month, dtype=np.int16)  # 2 bytes a row
         if n is None:
             n = len(next(iter(v for v in self.columns.values() if not callable(v))))
         self.n = n
@@ -375,10 +375,10 @@ def erp_tables(c: Company) -> list[Table]:
                 "ordered_at": lambda i: cells.stamps(orders.ordered_at[i]),
                 "confirmed_at": lambda i: cells.stamps(orders.confirmed_at[i]),
                 "shipped_at": lambda i: cells.stamps(orders.shipped_at[i]),
-                "channel": lambda i: cells.texts(orders.channel[i]),
-                "region": lambda i: cells.texts(orders.region[i]),
-                "currency": lambda i: cells.texts(orders.currency[i]),
-                "status": lambda i: cells.texts(orders.status[i]),
+                "channel": lambda i: orders.channel[i],  # already text (object arrays of str)
+                "region": lambda i: orders.region[i],
+                "currency": lambda i: orders.currency[i],
+                "status": lambda i: orders.status[i],
             },
             month=o_month,
             n=orders.n,

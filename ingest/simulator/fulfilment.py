@@ -9,6 +9,7 @@ from ingest.simulator.period import Period
 from ingest.simulator.sales import Orders, SequentialIds
 
 RETURN_SHARE = 0.004
+STATUSES = np.array(["cancelled", "shipped", "open", "confirmed"], dtype=object)  # one str each, shared by rows
 
 
 def _at(period: Period, days: np.ndarray, seconds: np.ndarray) -> np.ndarray:
@@ -24,11 +25,9 @@ def finish_orders(period: Period, orders: Orders, stock: Stock, ship_day: np.nda
     shipped_at[shipped] = _at(period, ship_day[shipped], rng.integers(10 * 3600, 18 * 3600, size=int(shipped.sum())))
     confirmed_at = orders.confirmed_at.copy()
     confirmed_at[confirmed_at >= end_ts] = np.datetime64("NaT")
-    status = np.where(
-        orders.cancelled,
-        "cancelled",
-        np.where(shipped, "shipped", np.where(np.isnat(confirmed_at), "open", "confirmed")),
-    )
+    status = STATUSES[
+        np.where(orders.cancelled, 0, np.where(shipped, 1, np.where(np.isnat(confirmed_at), 2, 3)))
+    ]
     cost_day = orders.day[orders.line_order] - 1
     line_cost = np.where(
         cost_day >= 0,
@@ -74,9 +73,9 @@ def finish_orders(period: Period, orders: Orders, stock: Stock, ship_day: np.nda
         cancelled=cat(orders.cancelled, np.zeros(k, dtype=bool))[order],
         confirmed_at=cat(confirmed_at, r_confirmed)[order],
         planned_ship_day=cat(orders.planned_ship_day, back)[order],
-        line_order=l_order[l_sort],
-        line_number=l_number[l_sort],
-        line_sku=cat(orders.line_sku, orders.line_sku[picked])[l_sort],
+        line_order=l_order[l_sort].astype(np.int32),  # 4 bytes a line: ids stay far below 2**31
+        line_number=l_number[l_sort].astype(np.int32),
+        line_sku=cat(orders.line_sku, orders.line_sku[picked])[l_sort].astype(np.int32),
         line_qty=cat(orders.line_qty, r_qty)[l_sort],
         line_price=cat(orders.line_price, orders.line_price[picked])[l_sort],
         line_price_cny=cat(orders.line_price_cny, orders.line_price_cny[picked])[l_sort],
@@ -85,7 +84,7 @@ def finish_orders(period: Period, orders: Orders, stock: Stock, ship_day: np.nda
         quota_basis=orders.quota_basis,
         quota_reps=orders.quota_reps,
         shipped_at=cat(shipped_at, r_shipped)[order],
-        status=cat(status, np.where(r_done, "shipped", "confirmed"))[order],
+        status=cat(status, STATUSES[np.where(r_done, 1, 3)])[order],
         line_cost=np.round(cat(line_cost, line_cost[picked]), 2)[l_sort],
         return_of=return_of[order],
     )

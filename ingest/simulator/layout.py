@@ -57,7 +57,7 @@ class LandingFile:
         if frame is not None:
             table, rows = Table.from_frame(entity, frame), np.arange(len(frame))
         self.table = table
-        self.rows = np.asarray(rows, dtype=np.int64)
+        self.rows = np.asarray(rows, dtype=np.int32 if table is None or table.n < 2**31 else np.int64)
         self.edits: dict[tuple[int, str], str | None] = {}  # (position, column) -> the cell as planted
         self.raw_lines: dict[int, str] = {}  # CSV row number -> the line written as is
         self.appended_at: int | None = None  # rows from here on were delivered late or again
