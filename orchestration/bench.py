@@ -40,22 +40,29 @@ TARGETS = {"full_pipeline_seconds": 300, "incremental_share_of_full": 0.20, "pea
 
 
 class MemorySampler:
-    """Peak resident memory of this process plus all its descendants (dbt subprocesses), sampled."""
+    """Peak resident memory of a process (default: this one) plus all its descendants (dbt subprocesses),
+    sampled. With proportional=True each process counts its proportional set size (a page shared by k
+    processes counts 1/k in each), so forked processes sharing their parent's pages are not counted twice."""
 
-    def __init__(self, interval: float = 0.2):
+    def __init__(self, interval: float = 0.2, pid: int | None = None, proportional: bool = False):
         import psutil
 
-        self._proc = psutil.Process()
+        self._proc = psutil.Process(pid)
         self._interval = interval
+        self._proportional = proportional
         self._stop = threading.Event()
         self.peak_mb = 0.0
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> float:
         total = 0
-        for p in [self._proc, *self._proc.children(recursive=True)]:
+        try:
+            tree = [self._proc, *self._proc.children(recursive=True)]
+        except Exception:  # the process has ended
+            return 0.0
+        for p in tree:
             with contextlib.suppress(Exception):
-                total += p.memory_info().rss
+                total += p.memory_full_info().pss if self._proportional else p.memory_info().rss
         return total / 2**20
 
     def _run(self) -> None:
@@ -179,20 +186,21 @@ def plain_sql_floor(warehouse: Path, run_results: dict, manifest: dict, workdir:
 
 
 def _simulate(home: Path, employees: int, months: int, seed: int) -> dict[str, Any]:
-    """Run the simulator in a process of its own: wall time and that process's peak memory."""
+    """Run the simulator in a process of its own (it forks its file writers): wall time and the peak memory
+    of that process with its writers, each counted by its proportional set size (the writers share the
+    company's pages with their parent; resident sizes would count those pages once per process)."""
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "ingest.simulator", str(home), "--employees", str(employees),
                              "--months", str(months), "--seed", str(seed)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate()
+    with MemorySampler(pid=proc.pid, proportional=True) as memory:
+        out, err = proc.communicate()
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"simulator failed:\n{err[-4000:]}")
-    # the child execs a fresh interpreter, so its maximum resident set is its own
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rows = int(out.split(" rows,")[0].split("(")[-1].replace(",", ""))
     return {"seconds": round(seconds, 2), "rows": rows, "rows_per_second": round(rows / seconds),
-            "peak_memory_mb": round(peak, 1)}
+            "peak_memory_mb": memory.peak_mb}
 
 
 def _cpu_seconds() -> float:

@@ -3,8 +3,9 @@
 - Chunked writing: the same company written 50 rows at a time gives the same files as written whole, the
   malformed CSV row (a line replaced as is) included.
 - Golden checksums: a small company's files are byte for byte what the simulator wrote before it was made
-  to scale (tests/simulator_checksums.json). If the simulator's output changes on purpose, re-record them:
-  simulate the company named in that file and put the sha256 of every file under its output folder there.
+  to scale (tests/simulator_checksums.json), whether one process writes them or two forked writers do. If
+  the simulator's output changes on purpose, re-record them: simulate the company named in that file and put
+  the sha256 of every file under its output folder there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ingest.simulator import simulate
 from ingest.simulator.exports import Table
@@ -27,9 +29,10 @@ def _checksums(out: Path) -> dict[str, str]:
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in out.rglob("*") if p.is_file()}
 
 
-def test_the_files_are_byte_for_byte_those_recorded(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_files_are_byte_for_byte_those_recorded(tmp_path, workers):
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    simulate(tmp_path, **golden["simulate"])
+    simulate(tmp_path, **golden["simulate"], workers=workers)  # two forked writers: the same bytes
     got, want = _checksums(tmp_path), golden["sha256"]
     assert sorted(got) == sorted(want)
     assert [name for name in sorted(want) if got[name] != want[name]] == []
@@ -78,3 +81,8 @@ def test_a_lazy_table_formats_only_the_rows_asked_for():
     part = f.ready(1, 2)
     assert part.frame.equals(pd.DataFrame({c: [v] for c, v in f.frame.iloc[1].items()}, dtype=object))
     assert asked and max(len(r) for r in asked) < table.n  # never the whole table
+
+
+def test_at_least_one_writer(tmp_path):
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        simulate(tmp_path, employees=30, months=1, workers=0)

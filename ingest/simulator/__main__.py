@@ -1,8 +1,9 @@
-"""python -m ingest.simulator OUT_DIR [--employees N] [--months M] [--seed S] [--start-month YYYY-MM]"""
+"""python -m ingest.simulator OUT_DIR [--employees N] [--months M] [--seed S] [--start-month YYYY-MM] [--workers W]"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--start-month", default="2024-01")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="processes writing the files (default: 2, or 1 on a one-core machine); the files are the same",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     result = simulate(
@@ -25,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         months=args.months,
         seed=args.seed,
         start_month=args.start_month,
+        workers=args.workers,
     )
     took = time.perf_counter() - started
     print(
