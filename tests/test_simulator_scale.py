@@ -81,6 +81,10 @@ def test_a_lazy_table_formats_only_the_rows_asked_for():
     part = f.ready(1, 2)
     assert part.frame.equals(pd.DataFrame({c: [v] for c, v in f.frame.iloc[1].items()}, dtype=object))
     assert asked and max(len(r) for r in asked) < table.n  # never the whole table
+    asked.clear()
+    assert later.column_at("department_id", [1]).tolist() == ["D1"]  # later's position 1 is f's row 1
+    assert later.column_at("department_name", [1, 0]).tolist() == ["edited", "n0"]  # edits included
+    assert asked == [[1]] and later.column_at("department_id", []).tolist() == []
 
 
 def test_at_least_one_writer(tmp_path):

@@ -77,6 +77,18 @@ class LandingFile:
                 values[pos] = value
         return values
 
+    def column_at(self, name: str, positions) -> np.ndarray:
+        """Text cells of one column at the given positions only (column(name)[positions] without formatting
+        the rest of the file)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) == 0:
+            return np.empty(0, dtype=object)
+        values = self.table.cells(name, self.rows[positions])
+        for k, pos in enumerate(positions.tolist()):
+            if (pos, name) in self.edits:
+                values[k] = self.edits[(pos, name)]
+        return values
+
     @property
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({name: self.column(name) for name in self.columns})

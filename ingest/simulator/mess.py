@@ -54,10 +54,11 @@ class _Planter:
             if not all((so, sol, nxt, nxt_lines)):
                 continue
             cutoff = self.period.date(self.period.month_last(m) - 2).isoformat()
-            ordered = pd.Series(so.column("ordered_at"), dtype=object)
-            cand = np.flatnonzero((ordered.str[:10] >= cutoff).to_numpy() & (so.column("status") == "shipped"))
+            # ordered on or after the cutoff day: an ISO stamp sorts after its own day
+            late = np.array([t is not None and t >= cutoff for t in so.column("ordered_at")], dtype=bool)
+            cand = np.flatnonzero(late & (so.column("status") == "shipped"))
             picked = self._choose(cand, max(1, round(0.003 * len(so))))
-            ids = set(so.column("order_id")[picked])
+            ids = set(so.column_at("order_id", picked))
             line_pos = np.flatnonzero(pd.Series(sol.column("order_id")).isin(ids).to_numpy())
             nxt.append(so, picked)
             nxt_lines.append(sol, line_pos)
@@ -137,10 +138,10 @@ class _Planter:
             if cur is None or nxt is None:
                 continue
             last = self.period.date(self.period.month_last(m)).isoformat()
-            stamps = pd.Series(cur.column("punched_at"), dtype=object)
-            cand = np.flatnonzero((stamps.str[:10] == last).to_numpy()[: cur.original_rows()])
+            stamps = cur.column("punched_at")[: cur.original_rows()]
+            cand = np.flatnonzero(np.array([t is not None and t[:10] == last for t in stamps], dtype=bool))
             picked = self._choose(cand, 3)
-            punch_ids = cur.column("punch_id")[picked]
+            punch_ids = cur.column_at("punch_id", picked)
             nxt.append(cur, picked)
             cur.drop(picked)
             for pid in punch_ids:
@@ -159,7 +160,7 @@ class _Planter:
             return
         picked = self._choose(np.arange(cur.original_rows()), 3)
         nxt.append(cur, picked)
-        for aid in cur.column("activity_id")[picked]:
+        for aid in cur.column_at("activity_id", picked):
             self.dupes.append(
                 {
                     "entity": "crm.activities",

@@ -40,6 +40,8 @@ class SequentialIds:
 
     def __getitem__(self, k):
         if isinstance(k, np.ndarray):
+            if len(k) == 0:  # np.char.zfill cannot take an empty array
+                return np.empty(0, dtype=object)
             numbers = np.char.zfill((np.asarray(k, dtype=np.int64) + 1).astype(str), self.width)
             return np.char.add(self.prefix, numbers).astype(object)
         if not -self.n <= k < self.n:
