@@ -19,8 +19,12 @@ ACTIVITIES_PER_MONTH = 32
 BUSY_ACTIVITIES_PER_MONTH = 110
 METHODS = np.array(["call", "visit", "email", "wechat", "meeting"])
 METHOD_P = {"offline": [0.4, 0.25, 0.1, 0.2, 0.05], "online": [0.25, 0.0, 0.3, 0.4, 0.05]}
+ORDER_METHODS = np.array([0, 1, 3], dtype=np.int8)  # call, visit, wechat: the follow-ups that ended in an order
 DURATION = {"call": (2, 20), "visit": (30, 120), "email": (5, 15), "wechat": (1, 10), "meeting": (30, 90)}
 OUTCOMES = np.array(["no_answer", "interested", "quote_sent", "lost"])
+ALL_OUTCOMES = np.append(OUTCOMES, "order")  # code 4: the follow-up ended in an order
+INQUIRY_CHANNELS = np.array(["web", "wechat", "email", "phone"], dtype=object)
+OFFLINE_INQUIRY = np.array([3, 1, 2, 0], dtype=np.int8)  # phone, wechat, email, web as codes into INQUIRY_CHANNELS
 CONTENT = {
     "no_answer": "未接通，稍后再联系",
     "interested": "客户对新品有兴趣，约下周报价",
@@ -66,6 +70,17 @@ def _seconds(period: Period, days: np.ndarray, secs: np.ndarray) -> np.ndarray:
     return (period.epoch + days).astype("datetime64[s]") + secs.astype("timedelta64[s]")
 
 
+def _sorted_codes(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The names present in codes in alphabetical order, and each code as a position in them (what np.unique
+    of the names with return_inverse gives, without a text array per row)."""
+    present = np.unique(codes)
+    texts = names[present]
+    alpha = np.argsort(texts, kind="stable")
+    lut = np.zeros(len(names), dtype=np.int8)
+    lut[present[alpha]] = np.arange(len(present))
+    return texts[alpha], lut[codes]
+
+
 def activities(
     period: Period,
     org: Org,
@@ -76,6 +91,7 @@ def activities(
 ) -> dict[str, np.ndarray]:
     rep_code = ROLE_CODE["sales_rep"]
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("rep", "customer", "at", "method", "outcome")}
+    online_of = customers.channel == "online"
     for r in org.with_role("sales_rep"):
         p = org.people[r]
         active = (org.role_day[r] == rep_code) & calendars.working[p.country]
@@ -87,43 +103,47 @@ def activities(
         keep = cust >= 0
         days, cust = days[keep], cust[keep]
         n = len(days)
-        channel = customers.channel[cust]
+        # codes into METHODS: the same draws as choosing from the texts
         method = np.where(
-            channel == "online",
-            rng.choice(METHODS, size=n, p=METHOD_P["online"]),
-            rng.choice(METHODS, size=n, p=METHOD_P["offline"]),
-        )
+            online_of[cust],
+            rng.choice(len(METHODS), size=n, p=METHOD_P["online"]),
+            rng.choice(len(METHODS), size=n, p=METHOD_P["offline"]),
+        ).astype(np.int8)
         p_out = [0.3, 0.45, 0.2, 0.05] if busy else [0.22, 0.38, 0.28, 0.12]
-        cols["rep"].append(np.full(n, r))
-        cols["customer"].append(cust)
+        cols["rep"].append(np.full(n, r, dtype=np.int32))
+        cols["customer"].append(cust.astype(np.int32))
         # office hours where the rep works, recorded in company time (Shanghai)
         shift = {"DE": 7 * 3600, "US": 16 * 3600}.get(p.country, 0)
         cols["at"].append(_seconds(period, days, rng.integers(9 * 3600, 17 * 3600 + 1800, size=n) + shift))
         cols["method"].append(method)
-        cols["outcome"].append(rng.choice(OUTCOMES, size=n, p=p_out))
+        cols["outcome"].append(rng.choice(len(OUTCOMES), size=n, p=p_out).astype(np.int8))
     # follow-ups that ended in an order: a third of the offline orders
     sel = np.flatnonzero((orders.channel == "offline") & (orders.return_of < 0) & (rng.random(orders.n) < 0.35))
-    cols["rep"].append(orders.rep[sel])
-    cols["customer"].append(orders.customer[sel])
+    cols["rep"].append(orders.rep[sel].astype(np.int32))
+    cols["customer"].append(orders.customer[sel].astype(np.int32))
     cols["at"].append(orders.ordered_at[sel] - rng.integers(600, 3 * 3600, size=len(sel)).astype("timedelta64[s]"))
-    cols["method"].append(rng.choice(np.array(["call", "visit", "wechat"]), size=len(sel), p=[0.5, 0.3, 0.2]))
-    cols["outcome"].append(np.full(len(sel), "order"))
-    out = {k: np.concatenate(v) for k, v in cols.items()}
+    cols["method"].append(ORDER_METHODS[rng.choice(len(ORDER_METHODS), size=len(sel), p=[0.5, 0.3, 0.2])])
+    cols["outcome"].append(np.full(len(sel), len(OUTCOMES), dtype=np.int8))
+    out = {}
+    for k in list(cols):
+        out[k] = np.concatenate(cols.pop(k))
     out["at"] = np.maximum(out["at"], period.epoch.astype("datetime64[s]"))
-    inside = out["at"] < (period.epoch + period.n_days).astype("datetime64[s]")
-    out = {k: v[inside] for k, v in out.items()}
-    order = np.lexsort((out["customer"], out["rep"], out["at"]))
+    inside = np.flatnonzero(out["at"] < (period.epoch + period.n_days).astype("datetime64[s]"))
+    order = inside[np.lexsort((out["customer"][inside], out["rep"][inside], out["at"][inside]))]
+    del inside
     out = {k: v[order] for k, v in out.items()}
     n = len(order)
-    methods, method_code = np.unique(out["method"], return_inverse=True)
-    outcomes, outcome_code = np.unique(out["outcome"], return_inverse=True)
+    del order
+    methods, method_code = _sorted_codes(out["method"], METHODS)
+    outcomes, outcome_code = _sorted_codes(out["outcome"], ALL_OUTCOMES)
     lo = np.array([DURATION[m][0] for m in methods.tolist()], dtype=np.int64)[method_code]
     hi = np.array([DURATION[m][1] for m in methods.tolist()], dtype=np.int64)[method_code]
-    out["duration"] = rng.integers(lo, hi + 1)
+    out["duration"] = rng.integers(lo, hi + 1).astype(np.int16)
+    del lo, hi
     out["content_missing"] = rng.random(n) < 0.1
     # text columns as small codes into their values (formatted when the files are written)
-    out["method"], out["method_texts"] = method_code.astype(np.int8), methods.astype(object)
-    out["outcome"], out["outcome_texts"] = outcome_code.astype(np.int8), outcomes.astype(object)
+    out["method"], out["method_texts"] = method_code, methods.astype(object)
+    out["outcome"], out["outcome_texts"] = outcome_code, outcomes.astype(object)
     out["content_texts"] = np.array(
         [[f"{PREFIX[m]}：{CONTENT[o]}" for o in outcomes.tolist()] for m in methods.tolist()], dtype=object
     ).reshape(len(methods), len(outcomes))
@@ -162,14 +182,14 @@ def inquiries(period: Period, org: Org, customers: Customers, rng: np.random.Gen
         response = received + delay.astype("timedelta64[s]")
         response[(rng.random(n) < 0.03) | (response >= end)] = np.datetime64("NaT")
         online = customers.channel[cust] == "online"
-        channel = np.where(
+        channel = np.where(  # codes into INQUIRY_CHANNELS: the same draws as choosing from the texts
             online,
-            rng.choice(["web", "wechat", "email", "phone"], size=n, p=[0.4, 0.3, 0.2, 0.1]),
-            rng.choice(["phone", "wechat", "email", "web"], size=n, p=[0.35, 0.3, 0.25, 0.1]),
-        )
+            rng.choice(len(INQUIRY_CHANNELS), size=n, p=[0.4, 0.3, 0.2, 0.1]),
+            OFFLINE_INQUIRY[rng.choice(len(OFFLINE_INQUIRY), size=n, p=[0.35, 0.3, 0.25, 0.1])],
+        ).astype(np.int8)
         for k, v in (
-            ("rep", np.full(n, r)),
-            ("customer", cust),
+            ("rep", np.full(n, r, dtype=np.int32)),
+            ("customer", cust.astype(np.int32)),
             ("received", received),
             ("response", response),
             ("channel", channel),
@@ -177,15 +197,27 @@ def inquiries(period: Period, org: Org, customers: Customers, rng: np.random.Gen
             parts[k].append(v)
     out = {k: np.concatenate(v) for k, v in parts.items()}
     order = np.lexsort((out["customer"], out["rep"], out["received"]))
-    out = {k: v[order] for k, v in out.items()}
-    out["id"] = np.array([f"IQ{k + 1:07d}" for k in range(len(order))])
-    return out
+    return {k: v[order] for k, v in out.items()}
+
+
+def inquiry_ids(positions: np.ndarray) -> np.ndarray:
+    """Inquiry ids (IQ + 7 digits, numbered in the order received) of inquiry positions."""
+    return np.array([f"IQ{k + 1:07d}" for k in positions.tolist()], dtype=object)
+
+
+def inquiry_channels(inq: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
+    return INQUIRY_CHANNELS[inq["channel"][positions]]
 
 
 def opportunities(period: Period, org: Org, customers: Customers, fx: FxRates, rng: np.random.Generator) -> list[dict]:
     rep_code = ROLE_CODE["sales_rep"]
     rows = []
     stages = ["prospecting", "qualified", "proposal", "negotiation"]
+    currency_of = customers.currency.tolist()
+    date_of = [period.date(d) for d in range(period.n_days)]
+    n_days = period.n_days
+    log_mean = np.log(50000)
+    normal, integers, random, exp = rng.normal, rng.integers, rng.random, np.exp
     for r in org.with_role("sales_rep"):
         busy = r == org.key["low_conversion_rep"]
         skill = org.people[r].skill
@@ -194,28 +226,28 @@ def opportunities(period: Period, org: Org, customers: Customers, fx: FxRates, r
         days = np.repeat(np.arange(period.n_days), counts)
         cust = _pick_customers(customers, r, days, rng)
         win = 0.08 if busy else min(0.7, 0.4 * skill**0.3)
-        for d, c in zip(days, cust, strict=True):
+        for d, c in zip(days.tolist(), cust.tolist(), strict=True):  # draws per opportunity, in order
             if c < 0:
                 continue
-            currency = str(customers.currency[c])
-            amount_cny = float(np.exp(rng.normal(np.log(50000), 0.7)))
-            amount = amount_cny / float(fx.rate(currency, int(d)))
-            span = int(rng.integers(10, 76))
-            closed = int(d) + span
-            if closed < period.n_days:
-                stage = "closed_won" if rng.random() < win else "closed_lost"
-                closed_date = period.date(closed)
+            currency = currency_of[c]
+            amount_cny = float(exp(normal(log_mean, 0.7)))
+            amount = amount_cny / float(fx.rate(currency, d))
+            span = int(integers(10, 76))
+            closed = d + span
+            if closed < n_days:
+                stage = "closed_won" if random() < win else "closed_lost"
+                closed_date = date_of[closed]
             else:
-                progress = (period.n_days - 1 - int(d)) / span
+                progress = (n_days - 1 - d) / span
                 stage, closed_date = stages[min(3, int(progress * 4))], None
             rows.append(
                 {
-                    "customer": int(c),
+                    "customer": c,
                     "owner": r,
                     "stage": stage,
                     "amount": round(amount, -1),
                     "currency": currency,
-                    "created": period.date(int(d)),
+                    "created": date_of[d],
                     "closed": closed_date,
                 }
             )
@@ -272,6 +304,24 @@ def complaints(period: Period, org: Org, customers: Customers, orders: Orders, r
     return rows
 
 
+def _last_rep_by_quarter(period: Period, orders: Orders) -> list[tuple[list[int], list[int]]]:
+    """Per quarter: the customers with a shipped order (not a return) ordered in it, ascending, and the rep of
+    each one's last such order (by order position). One sort, not one scan of all orders per quarter."""
+    n_quarters = (period.n_months + 2) // 3
+    shipped = np.flatnonzero(
+        (orders.status == "shipped") & (orders.return_of < 0) & (orders.day >= 0) & (orders.day < period.n_days)
+    )
+    quarter = period.month_of_day[orders.day[shipped]] // 3
+    by_quarter = shipped[np.argsort(quarter, kind="stable")]  # order positions ascending within a quarter
+    bounds = np.searchsorted(np.sort(quarter), np.arange(n_quarters + 1))
+    out = []
+    for q in range(n_quarters):
+        sel = by_quarter[bounds[q] : bounds[q + 1]][::-1]  # the last order first
+        cust, first = np.unique(orders.customer[sel], return_index=True)
+        out.append((cust.tolist(), orders.rep[sel[first]].tolist()))
+    return out
+
+
 def satisfaction(
     period: Period,
     org: Org,
@@ -282,30 +332,26 @@ def satisfaction(
 ) -> list[dict]:
     complained = {row["customer"] for row in complaint_rows}
     rows = []
-    shipped = (orders.status == "shipped") & (orders.return_of < 0)
-    quarters = sorted({(m // 3) for m in range(period.n_months)})
-    for q in quarters:
+    n_days = period.n_days
+    ten = dt.time(10)
+    normal, integers, random = rng.normal, rng.integers, rng.random
+    for q, (custs, reps) in enumerate(_last_rep_by_quarter(period, orders)):
         months = [m for m in range(q * 3, min(q * 3 + 3, period.n_months))]
         a = int(period.month_first[months[0]])
         b = int(period.month_first[months[-1]] + period.month_len[months[-1]])
-        sel = np.flatnonzero(shipped & (orders.day >= a) & (orders.day < b))
-        last_rep: dict[int, int] = {}
-        for o in sel:
-            last_rep[int(orders.customer[o])] = int(orders.rep[o])
-        for c in sorted(last_rep):
-            if rng.random() >= 0.25:
+        for c, rep in zip(custs, reps, strict=True):  # draws per customer, in customer order
+            if random() >= 0.25:
                 continue
-            if b + 21 <= period.n_days:
-                day = b + int(rng.integers(0, 21))
+            if b + 21 <= n_days:
+                day = b + int(integers(0, 21))
             else:
-                day = max(a, b - 14) + int(rng.integers(0, min(14, b - a)))
-            rep = last_rep[c]
+                day = max(a, b - 14) + int(integers(0, min(14, b - a)))
             mean = 7.6 + 0.8 * (org.people[rep].skill - 1) - (1.5 if c in complained else 0.0)
-            score = int(np.clip(round(rng.normal(mean, 1.6)), 0, 10))
-            at = dt.datetime.combine(period.date(min(day, period.n_days - 1)), dt.time(10)) + dt.timedelta(
-                seconds=int(rng.integers(0, 10 * 3600))
+            score = min(10, max(0, round(normal(mean, 1.6))))
+            at = dt.datetime.combine(period.date(min(day, n_days - 1)), ten) + dt.timedelta(
+                seconds=int(integers(0, 10 * 3600))
             )
-            rows.append({"customer": c, "employee": rep if rng.random() < 0.95 else None, "at": at, "score": score})
+            rows.append({"customer": c, "employee": rep if random() < 0.95 else None, "at": at, "score": score})
     rows.sort(key=lambda x: (x["at"], x["customer"]))
     return rows
 

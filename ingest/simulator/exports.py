@@ -10,7 +10,7 @@ from ingest.simulator import cells
 from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_texts
 from ingest.simulator.catalog import CATEGORIES
 from ingest.simulator.company import Company
-from ingest.simulator.crm import activity_content, activity_ids
+from ingest.simulator.crm import activity_content, activity_ids, inquiry_channels, inquiry_ids
 
 WAREHOUSE = "WH-SH01"
 
@@ -257,12 +257,12 @@ def crm_tables(c: Company) -> list[Table]:
         Table(
             "crm.inquiries",
             {
-                "inquiry_id": lambda i: cells.texts(inq["id"][i]),
+                "inquiry_id": inquiry_ids,
                 "customer_id": lambda i: cid[inq["customer"][i]],
                 "assignee_employee_id": lambda i: _eid(c, inq["rep"][i]),
                 "received_at": lambda i: cells.stamps(inq["received"][i]),
                 "first_response_at": lambda i: cells.stamps(inq["response"][i]),
-                "channel": lambda i: cells.texts(inq["channel"][i]),
+                "channel": lambda i: inquiry_channels(inq, i),
             },
             n=len(inq["received"]),
         ),
