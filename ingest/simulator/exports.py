@@ -409,7 +409,7 @@ def erp_tables(c: Company) -> list[Table]:
                 "invoice_date": lambda i: cells.dates(period.epoch + inv.day[i]),
                 "due_date": lambda i: cells.dates(period.epoch + inv.day[i] + inv.terms[i]),
                 "amount": lambda i: cells.decimals(inv.amount[i]),
-                "currency": lambda i: inv.currency[i],
+                "currency": inv.currency,
             },
             n=inv.n,
         )
@@ -422,7 +422,7 @@ def erp_tables(c: Company) -> list[Table]:
                 "invoice_id": lambda i: inv.ids(pay.invoice[i]),
                 "paid_date": lambda i: cells.dates(period.epoch + pay.day[i]),
                 "amount": lambda i: cells.decimals(pay.amount[i]),
-                "currency": lambda i: pay.currency[i],
+                "currency": pay.currency,
             },
             n=pay.n,
         )
