@@ -147,10 +147,6 @@ def punches(
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     offsets = {tz: _offsets(period, tz) for tz in sorted({p.timezone for p in org.people})}
-    offset_secs = {
-        tz: np.array([(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in off], dtype=np.int64)
-        for tz, off in offsets.items()
-    }
     on_leave = np.zeros((len(org.people), period.n_days), dtype=bool)
     for row in leave_rows:
         if row["status"] == "approved":
@@ -159,9 +155,13 @@ def punches(
     sched_by_person: dict[int, list[dict]] = {}
     for row in schedule_rows:
         sched_by_person.setdefault(row["employee"], []).append(row)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("employee", "local", "utc", "offset", "direction", "device")}
+    # local clock time as seconds from the first day (int32: 68 years), the UTC offset as a code into its texts
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("employee", "local_sec", "offset", "direction", "device")}
     offset_texts = sorted({o for off in offsets.values() for o in off.tolist()})
     offset_code = {tz: np.searchsorted(offset_texts, off).astype(np.int8) for tz, off in offsets.items()}
+    offset_sec_of_code = np.array(
+        [(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in offset_texts], dtype=np.int64
+    )
     day_idx = np.arange(period.n_days)
     for p in org.people:
         employed = org.role_day[p.idx] >= 0
@@ -193,29 +193,45 @@ def punches(
         keep_in = rng.random(n) >= 0.003
         keep_out = rng.random(n) >= 0.007
         off = offset_code[p.timezone][days]
-        off_sec = offset_secs[p.timezone][days]
-        seg_role = org.role_day[p.idx, days]
-        is_rep = seg_role == ROLE_CODE["sales_rep"]
         if p.country != "CN":
             device = np.full(n, DEVICE_CODE["APP-MOBILE"], dtype=np.int8)
         else:
+            is_rep = org.role_day[p.idx, days] == ROLE_CODE["sales_rep"]
             dept_clock = "CLK-WH-01" if p.role == "operations_specialist" else "CLK-SH-0" + str(1 + p.idx % 2)
             office = "CLK-GZ-01" if p.region == "south" else "CLK-SH-01"
             mobile, office, dept_clock = DEVICE_CODE["APP-MOBILE"], DEVICE_CODE[office], DEVICE_CODE[dept_clock]
             device = np.where(is_rep, np.where(rng.random(n) < 0.7, mobile, office), dept_clock).astype(np.int8)
+        day_sec = days * 86400
         for direction, secs, keep in ((0, secs_in, keep_in), (1, secs_out, keep_out)):
-            local = (period.epoch + days[keep]).astype("datetime64[s]") + secs[keep].astype("timedelta64[s]")
-            parts["employee"].append(np.full(int(keep.sum()), p.idx, dtype=np.int32))
-            parts["local"].append(local)
-            parts["utc"].append(local - off_sec[keep].astype("timedelta64[s]"))
+            k = int(keep.sum())
+            parts["employee"].append(np.full(k, p.idx, dtype=np.int32))
+            parts["local_sec"].append((day_sec[keep] + secs[keep]).astype(np.int32))
             parts["offset"].append(off[keep])
-            parts["direction"].append(np.full(int(keep.sum()), direction, dtype=np.int8))
+            parts["direction"].append(np.full(k, direction, dtype=np.int8))
             parts["device"].append(device[keep])
-    out = {k: np.concatenate(v) for k, v in parts.items()}
-    order = np.lexsort((out["employee"], out["utc"]))
-    out = {k: v[order] for k, v in out.items()}
+    out = {}
+    for k in list(parts):  # one column at a time, its parts freed as it is joined
+        out[k] = np.concatenate(parts.pop(k))
+    # in UTC order, then by employee: one stable sort of one key (what a lexsort of the two gives)
+    key = (out["local_sec"] - offset_sec_of_code[out["offset"]]) * len(org.people) + out["employee"]
+    order = np.argsort(key, kind="stable")
+    del key
+    for k in out:
+        out[k] = out[k][order]
+    del order
     out["offset_texts"] = np.array(offset_texts, dtype=object)
     return out
+
+
+def punch_local(period: Period, punches: dict[str, np.ndarray], positions: np.ndarray | None = None) -> np.ndarray:
+    """Local clock time (datetime64[s]) of punch positions (all punches if None)."""
+    sec = punches["local_sec"] if positions is None else punches["local_sec"][positions]
+    return period.epoch.astype("datetime64[s]") + sec.astype("timedelta64[s]")
+
+
+def punch_months(period: Period, punches: dict[str, np.ndarray]) -> np.ndarray:
+    """Month index (of the local date) per punch."""
+    return period.month_of_day[punches["local_sec"] // 86400]
 
 
 def punch_ids(positions: np.ndarray) -> np.ndarray:
@@ -223,9 +239,9 @@ def punch_ids(positions: np.ndarray) -> np.ndarray:
     return np.char.add("PN", np.char.zfill((positions + 1).astype(str), 9)).astype(object)
 
 
-def punch_texts(punches: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
+def punch_texts(period: Period, punches: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
     """Local clock time with its UTC offset, as the time clock exports it (2024-01-05T08:57:12+08:00)."""
-    local = np.datetime_as_string(punches["local"][positions], unit="s").astype(object)
+    local = np.datetime_as_string(punch_local(period, punches, positions), unit="s").astype(object)
     return local + punches["offset_texts"][punches["offset"][positions]]
 
 

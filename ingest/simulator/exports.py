@@ -7,7 +7,7 @@ import pandas as pd
 
 from ingest.contract import default_contracts
 from ingest.simulator import cells
-from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_texts
+from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_months, punch_texts
 from ingest.simulator.catalog import CATEGORIES
 from ingest.simulator.company import Company
 from ingest.simulator.crm import activity_content, activity_ids, inquiry_channels, inquiry_ids
@@ -593,12 +593,12 @@ def attendance_tables(c: Company) -> list[Table]:
             {
                 "punch_id": punch_ids,
                 "employee_id": lambda i: _eid(c, pu["employee"][i]),
-                "punched_at": lambda i: punch_texts(pu, i),
+                "punched_at": lambda i: punch_texts(period, pu, i),
                 "direction": lambda i: DIRECTIONS[pu["direction"][i]],
                 "device_id": lambda i: DEVICES[pu["device"][i]],
             },
-            month=period.month_of_day[(pu["local"].astype("datetime64[D]") - period.epoch).astype(np.int64)],
-            n=len(pu["local"]),
+            month=punch_months(period, pu),
+            n=len(pu["local_sec"]),
         ),
         Table(
             "attendance.schedules",
