@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -74,13 +75,16 @@ def schedules(period: Period, org: Org) -> list[dict]:
 def leave(period: Period, org: Org, calendars: Calendars, rng: np.random.Generator) -> list[dict]:
     rows = []
     years = period.n_months / 12
+    date_of = [period.date(d) for d in range(period.n_days)]
+    # working days up to and including each day, per country: where a span of working days ends is a search
+    worked = {country: np.cumsum(work).tolist() for country, work in calendars.working.items()}
     for p in org.people:
-        work = calendars.working[p.country]
+        work_cum = worked[p.country]
         first = max(0, period.index(p.hire_date))
         last = period.n_days - 1 if p.termination_date is None else period.index(p.termination_date)
         if last < first:
             continue
-        taken = np.zeros(period.n_days, dtype=bool)
+        taken = bytearray(period.n_days)  # 1 on days of approved leave
         wanted = [("annual", (1, 6))] * int(rng.poisson(3 * years)) + [("sick", (1, 4))] * int(rng.poisson(1.5 * years))
         if rng.random() < 0.012 * years:
             wanted.append(("parental", (98, 99) if p.female else (15, 16)))
@@ -93,21 +97,21 @@ def leave(period: Period, org: Org, calendars: Calendars, rng: np.random.Generat
             start = calendars.next_working(p.country, start)
             span = int(rng.integers(lo, hi))
             end = start + span - 1
-            if kind in ("annual", "sick", "other"):  # counted in working days
-                end, count = start, 1
-                while count < span and end + 1 <= last:
-                    end += 1
-                    count += bool(work[end])
-            if start > last or end > last or taken[start : end + 1].any():
+            if kind in ("annual", "sick", "other"):  # counted in working days: the start and span - 1 more
+                if span <= 1 or start >= last:
+                    end = start
+                else:  # the first day after the start with span - 1 more working days, at most the last day
+                    end = min(last, bisect_left(work_cum, work_cum[start] + span - 1, start + 1))
+            if start > last or end > last or taken.find(1, start, end + 1) >= 0:
                 continue
             status = "approved" if rng.random() < 0.95 else "rejected"
             if status == "approved":
-                taken[start : end + 1] = True
+                taken[start : end + 1] = b"\x01" * (end + 1 - start)
             rows.append(
                 {
                     "employee": p.idx,
-                    "start": period.date(start),
-                    "end": period.date(end),
+                    "start": date_of[start],
+                    "end": date_of[end],
                     "type": kind,
                     "status": status,
                 }
