@@ -39,9 +39,9 @@ PREFIX = {"call": "电话", "visit": "拜访", "email": "邮件", "wechat": "微
 class Crm:
     activities: dict[str, np.ndarray]
     inquiries: dict[str, np.ndarray]
-    opportunities: list[dict]
+    opportunities: dict[str, np.ndarray]
     complaints: list[dict]
-    satisfaction: list[dict]
+    satisfaction: dict[str, np.ndarray]
 
 
 def _pick_customers(
@@ -209,15 +209,23 @@ def inquiry_channels(inq: dict[str, np.ndarray], positions: np.ndarray) -> np.nd
     return INQUIRY_CHANNELS[inq["channel"][positions]]
 
 
-def opportunities(period: Period, org: Org, customers: Customers, fx: FxRates, rng: np.random.Generator) -> list[dict]:
+OPPORTUNITY_STAGES = np.array(
+    ["prospecting", "qualified", "proposal", "negotiation", "closed_won", "closed_lost"], dtype=object
+)
+
+
+def opportunities(
+    period: Period, org: Org, customers: Customers, fx: FxRates, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Opportunities as columns (customer, owner, stage code into OPPORTUNITY_STAGES, amount, currency, created and
+    closed day, -1 while open), by created day, owner, customer."""
     rep_code = ROLE_CODE["sales_rep"]
-    rows = []
-    stages = ["prospecting", "qualified", "proposal", "negotiation"]
+    won, lost = 4, 5
     currency_of = customers.currency.tolist()
-    date_of = [period.date(d) for d in range(period.n_days)]
     n_days = period.n_days
     log_mean = np.log(50000)
     normal, integers, random, exp = rng.normal, rng.integers, rng.random, np.exp
+    cols: dict[str, list] = {k: [] for k in ("customer", "owner", "stage", "amount", "currency", "created", "closed")}
     for r in org.with_role("sales_rep"):
         busy = r == org.key["low_conversion_rep"]
         skill = org.people[r].skill
@@ -235,24 +243,28 @@ def opportunities(period: Period, org: Org, customers: Customers, fx: FxRates, r
             span = int(integers(10, 76))
             closed = d + span
             if closed < n_days:
-                stage = "closed_won" if random() < win else "closed_lost"
-                closed_date = date_of[closed]
+                stage = won if random() < win else lost
             else:
                 progress = (n_days - 1 - d) / span
-                stage, closed_date = stages[min(3, int(progress * 4))], None
-            rows.append(
-                {
-                    "customer": c,
-                    "owner": r,
-                    "stage": stage,
-                    "amount": round(amount, -1),
-                    "currency": currency,
-                    "created": date_of[d],
-                    "closed": closed_date,
-                }
-            )
-    rows.sort(key=lambda x: (x["created"], x["owner"], x["customer"]))
-    return rows
+                stage, closed = min(3, int(progress * 4)), -1
+            cols["customer"].append(c)
+            cols["owner"].append(r)
+            cols["stage"].append(stage)
+            cols["amount"].append(round(amount, -1))
+            cols["currency"].append(currency)
+            cols["created"].append(d)
+            cols["closed"].append(closed)
+    out = {
+        "customer": np.array(cols["customer"], dtype=np.int64),
+        "owner": np.array(cols["owner"], dtype=np.int64),
+        "stage": np.array(cols["stage"], dtype=np.int8),
+        "amount": np.array(cols["amount"], dtype=float),
+        "currency": np.array(cols["currency"], dtype=object),
+        "created": np.array(cols["created"], dtype=np.int32),
+        "closed": np.array(cols["closed"], dtype=np.int32),
+    }
+    order = np.lexsort((out["customer"], out["owner"], out["created"]))  # stable, as a sort of the rows
+    return {k: v[order] for k, v in out.items()}
 
 
 def complaints(period: Period, org: Org, customers: Customers, orders: Orders, rng: np.random.Generator) -> list[dict]:
@@ -329,11 +341,12 @@ def satisfaction(
     orders: Orders,
     complaint_rows: list[dict],
     rng: np.random.Generator,
-) -> list[dict]:
+) -> dict[str, np.ndarray]:
+    """Survey responses as columns (customer, employee or -1, at as seconds from the first day, score), by time
+    and customer."""
     complained = {row["customer"] for row in complaint_rows}
-    rows = []
+    cols: dict[str, list[int]] = {k: [] for k in ("customer", "employee", "at", "score")}
     n_days = period.n_days
-    ten = dt.time(10)
     normal, integers, random = rng.normal, rng.integers, rng.random
     for q, (custs, reps) in enumerate(_last_rep_by_quarter(period, orders)):
         months = [m for m in range(q * 3, min(q * 3 + 3, period.n_months))]
@@ -347,13 +360,14 @@ def satisfaction(
             else:
                 day = max(a, b - 14) + int(integers(0, min(14, b - a)))
             mean = 7.6 + 0.8 * (org.people[rep].skill - 1) - (1.5 if c in complained else 0.0)
-            score = min(10, max(0, round(normal(mean, 1.6))))
-            at = dt.datetime.combine(period.date(min(day, n_days - 1)), ten) + dt.timedelta(
-                seconds=int(integers(0, 10 * 3600))
-            )
-            rows.append({"customer": c, "employee": rep if random() < 0.95 else None, "at": at, "score": score})
-    rows.sort(key=lambda x: (x["at"], x["customer"]))
-    return rows
+            cols["score"].append(min(10, max(0, round(normal(mean, 1.6)))))
+            # at 10:00 plus up to ten hours on the day (the last day of the period at the latest)
+            cols["at"].append(min(day, n_days - 1) * 86400 + 10 * 3600 + int(integers(0, 10 * 3600)))
+            cols["customer"].append(c)
+            cols["employee"].append(rep if random() < 0.95 else -1)
+    out = {k: np.array(v, dtype=np.int64) for k, v in cols.items()}
+    order = np.lexsort((out["customer"], out["at"]))  # stable, as a sort of the rows
+    return {k: v[order] for k, v in out.items()}
 
 
 def build_crm(

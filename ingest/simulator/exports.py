@@ -10,7 +10,7 @@ from ingest.simulator import cells
 from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_months, punch_texts
 from ingest.simulator.catalog import CATEGORIES
 from ingest.simulator.company import Company
-from ingest.simulator.crm import activity_content, activity_ids, inquiry_channels, inquiry_ids
+from ingest.simulator.crm import OPPORTUNITY_STAGES, activity_content, activity_ids, inquiry_channels, inquiry_ids
 
 WAREHOUSE = "WH-SH01"
 
@@ -284,14 +284,14 @@ def crm_tables(c: Company) -> list[Table]:
         Table(
             "crm.opportunities",
             {
-                "opportunity_id": cells.texts([f"OP{k + 1:06d}" for k in range(len(opp))]),
-                "customer_id": cid[[r["customer"] for r in opp]] if opp else cells.texts([]),
-                "owner_employee_id": _eid(c, [r["owner"] for r in opp]),
-                "stage": cells.texts([r["stage"] for r in opp]),
-                "amount": cells.decimals([r["amount"] for r in opp]),
-                "currency": cells.texts([r["currency"] for r in opp]),
-                "created_date": cells.dates([r["created"] for r in opp]),
-                "closed_date": cells.dates([r["closed"] for r in opp]),
+                "opportunity_id": cells.texts([f"OP{k + 1:06d}" for k in range(len(opp["created"]))]),
+                "customer_id": cid[opp["customer"]],
+                "owner_employee_id": _eid(c, opp["owner"]),
+                "stage": OPPORTUNITY_STAGES[opp["stage"]],
+                "amount": cells.decimals(opp["amount"]),
+                "currency": opp["currency"].copy(),
+                "created_date": cells.dates(period.epoch + opp["created"]),
+                "closed_date": cells.dates(np.where(opp["closed"] >= 0, period.epoch + opp["closed"], np.datetime64("NaT"))),
             },
         ),
         Table(
@@ -309,11 +309,11 @@ def crm_tables(c: Company) -> list[Table]:
         Table(
             "crm.satisfaction_responses",
             {
-                "response_id": cells.texts([f"CS{k + 1:06d}" for k in range(len(sat))]),
-                "customer_id": cells.texts([cu.ids[r["customer"]] for r in sat]),
-                "employee_id": _eid(c, [r["employee"] for r in sat]),
-                "responded_at": cells.stamps([r["at"] for r in sat]),
-                "score": cells.integers([r["score"] for r in sat]),
+                "response_id": cells.texts([f"CS{k + 1:06d}" for k in range(len(sat["at"]))]),
+                "customer_id": cid[sat["customer"]],
+                "employee_id": _eid(c, sat["employee"]),
+                "responded_at": cells.stamps(period.epoch.astype("datetime64[s]") + sat["at"].astype("timedelta64[s]")),
+                "score": cells.integers(sat["score"]),
             },
         ),
     ]
