@@ -49,21 +49,34 @@ def _pick_customers(
     rep: int,
     days: np.ndarray,
     rng: np.random.Generator,
-    allow: np.ndarray | None = None,
 ) -> np.ndarray:
     """A customer the rep holds on each day (weighted by size); -1 where the rep holds none."""
     segs = customers.segments_of(rep)
     if len(segs) == 0 or len(days) == 0:
         return np.full(len(days), -1)
     cust = customers.seg_customer[segs]
-    d = days[:, None]
-    ok = (customers.seg_from[segs][None, :] <= d) & (d <= customers.seg_to[segs][None, :])
-    if allow is not None:
-        ok &= allow[:, None] | (customers.channel[cust] == "online")[None, :]
+    seg_from, seg_to = customers.seg_from[segs], customers.seg_to[segs]
+    # the segments held change only where one starts or ends: one row of weights per stretch between those days
+    # (not one per pick); every day of a stretch has the same weights, so the same sums
+    bounds = np.unique(np.concatenate([seg_from, seg_to + 1]))
+    stretch, where = np.unique(np.searchsorted(bounds, days, side="right"), return_inverse=True)
+    first_day = np.empty(len(stretch), dtype=days.dtype)
+    first_day[where] = days  # a day of each stretch
+    d = first_day[:, None]
+    ok = (seg_from[None, :] <= d) & (d <= seg_to[None, :])
     w = ok * customers.size[cust][None, :]
     total = w.sum(axis=1)
-    pick = np.minimum((np.cumsum(w, axis=1) <= (rng.random(len(days)) * total)[:, None]).sum(axis=1), len(segs) - 1)
-    return np.where(total > 0, cust[pick], -1)
+    cum = np.cumsum(w, axis=1)
+    x = rng.random(len(days)) * total[where]
+    # how many running sums are <= x: running sums of weights >= 0 do not decrease, so a search per row
+    pick = np.empty(len(days), dtype=np.int64)
+    by_row = np.argsort(where, kind="stable")
+    starts = np.searchsorted(where[by_row], np.arange(len(cum) + 1))
+    for k in range(len(cum)):
+        rows = by_row[starts[k] : starts[k + 1]]
+        pick[rows] = np.searchsorted(cum[k], x[rows], side="right")
+    pick = np.minimum(pick, len(segs) - 1)
+    return np.where(total[where] > 0, cust[pick], -1)
 
 
 def _seconds(period: Period, days: np.ndarray, secs: np.ndarray) -> np.ndarray:
