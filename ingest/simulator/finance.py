@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,19 @@ def currency_codes(currency: np.ndarray) -> np.ndarray:
     if len(code) and code.min() < 0:
         raise ValueError(f"currency {currency[np.argmin(code)]!r} is not one of {CURRENCIES}")
     return code
+
+
+def round_cents(values: np.ndarray) -> np.ndarray:
+    """round(v, 2) of each value, exactly as Python's round gives it (the nearest double to the value correctly
+    rounded to cents, ties to even): the cents are rint(v * 100) unless v * 100 lies so close to a half that the
+    multiplication's own rounding could decide it; those few are left to Python's round."""
+    values = np.asarray(values, dtype=float)
+    cents = values * 100
+    out = np.rint(cents) / 100
+    unsure = np.flatnonzero(np.abs(np.abs(cents - np.trunc(cents)) - 0.5) <= 4 * np.spacing(np.abs(cents)))
+    if len(unsure):
+        out[unsure] = [round(v, 2) for v in values[unsure].tolist()]
+    return out
 
 
 @dataclass
@@ -99,14 +113,13 @@ def _invoices_and_payments(
     cust = orders.customer[order_by_ship]
     day = ship_day[order_by_ship].astype(np.int32)
     terms = customers.terms[cust].astype(np.int16)
-    # Python's round (correctly rounded decimal), value by value, as an invoice total is written
-    total = np.array([round(v, 2) for v in amount[order_by_ship].tolist()], dtype=float)
+    total = round_cents(amount[order_by_ship])
     del amount
     paid = np.flatnonzero(total > 0)  # a credit note for a return is settled against later invoices
-    mean_delay = np.where(customers.slow_payer[cust[paid]], 23, 3).tolist()
+    mean_delay = np.where(customers.slow_payer[cust[paid]], 23, 3).astype(np.uint8).tobytes()  # 1 byte each
     del cust
     normal, uniform, random, integers = rng.normal, rng.uniform, rng.random, rng.integers
-    delay: list[float] = []
+    delay = array("d")  # 8 bytes a value, not a Python float
     split_at: list[int] = []  # positions in paid
     share: list[float] = []
     earlier: list[int] = []
@@ -120,7 +133,7 @@ def _invoices_and_payments(
     del mean_delay
     p_day = day[paid].astype(np.int64)
     # round() of a float is round half to even, as np.rint
-    pay_day = np.maximum(p_day + 3, p_day + terms[paid] + np.rint(np.array(delay, dtype=float)).astype(np.int64))
+    pay_day = np.maximum(p_day + 3, p_day + terms[paid] + np.rint(np.frombuffer(delay, dtype=float)).astype(np.int64))
     del delay
     split = np.zeros(len(paid), dtype=bool)
     split[split_at] = True
