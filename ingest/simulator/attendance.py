@@ -72,6 +72,15 @@ def schedules(period: Period, org: Org) -> list[dict]:
     return rows
 
 
+def working_span_end(work_cum: list[int], start: int, span: int, last: int) -> int:
+    """Last day of leave from day start that takes span working days (the start counts as one), at most day
+    last; work_cum[d] is the number of working days up to and including day d. The first day after the start
+    with span - 1 more working days: a search in the running count, not a walk day by day."""
+    if span <= 1 or start >= last:
+        return start
+    return min(last, bisect_left(work_cum, work_cum[start] + span - 1, start + 1))
+
+
 def leave(period: Period, org: Org, calendars: Calendars, rng: np.random.Generator) -> list[dict]:
     rows = []
     years = period.n_months / 12
@@ -97,11 +106,8 @@ def leave(period: Period, org: Org, calendars: Calendars, rng: np.random.Generat
             start = calendars.next_working(p.country, start)
             span = int(rng.integers(lo, hi))
             end = start + span - 1
-            if kind in ("annual", "sick", "other"):  # counted in working days: the start and span - 1 more
-                if span <= 1 or start >= last:
-                    end = start
-                else:  # the first day after the start with span - 1 more working days, at most the last day
-                    end = min(last, bisect_left(work_cum, work_cum[start] + span - 1, start + 1))
+            if kind in ("annual", "sick", "other"):  # counted in working days
+                end = working_span_end(work_cum, start, span, last)
             if start > last or end > last or taken.find(1, start, end + 1) >= 0:
                 continue
             status = "approved" if rng.random() < 0.95 else "rejected"
