@@ -235,6 +235,7 @@ def opportunities(
     rep_code = ROLE_CODE["sales_rep"]
     won, lost = 4, 5
     currency_of = customers.currency.tolist()
+    rate_of = {cur: rates.tolist() for cur, rates in fx.rates.items()}  # CNY per unit by day, as fx.rate gives it
     n_days = period.n_days
     log_mean = np.log(50000)
     normal, integers, random, exp = rng.normal, rng.integers, rng.random, np.exp
@@ -252,7 +253,7 @@ def opportunities(
                 continue
             currency = currency_of[c]
             amount_cny = float(exp(normal(log_mean, 0.7)))
-            amount = amount_cny / float(fx.rate(currency, d))
+            amount = amount_cny / rate_of[currency][d]
             span = int(integers(10, 76))
             closed = d + span
             if closed < n_days:
