@@ -240,8 +240,8 @@ def punch_local(period: Period, punches: dict[str, np.ndarray], positions: np.nd
 
 
 def punch_months(period: Period, punches: dict[str, np.ndarray]) -> np.ndarray:
-    """Month index (of the local date) per punch."""
-    return period.month_of_day[punches["local_sec"] // 86400]
+    """Month index (of the local date) per punch (int16: two bytes a punch)."""
+    return period.month_of_day[punches["local_sec"] // 86400].astype(np.int16)
 
 
 def punch_ids(positions: np.ndarray) -> np.ndarray:

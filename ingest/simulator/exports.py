@@ -278,7 +278,7 @@ def crm_tables(c: Company) -> list[Table]:
                 "content": lambda i: activity_content(act, i),
                 "outcome": lambda i: act["outcome_texts"][act["outcome"][i]],
             },
-            month=period.month_of_day[(act["at"].astype("datetime64[D]") - period.epoch).astype(np.int64)],
+            month=period.month_of_day[(act["at"].astype("datetime64[D]") - period.epoch).astype(np.int64)].astype(np.int16),
             n=len(act["at"]),
         ),
         Table(
