@@ -15,7 +15,7 @@ def test_round_cents_is_pythons_round():
         [
             rng.random(200_000) * 1e6,
             np.round(rng.random(200_000) * 1e4, 3),  # many values on (or next to) a half cent
-            (rng.integers(-10**6, 10**6, 200_000) + 0.5) / 100,
+            (rng.integers(-(10**6), 10**6, 200_000) + 0.5) / 100,
             rng.integers(1, 500, 200_000) * np.round(rng.random(200_000) * 300, 2),
         ]
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.simulator.attendance import stamp_texts
 from ingest.simulator.customers import Customers
 from ingest.simulator.fx import FxRates
 from ingest.simulator.holidays import Calendars
@@ -165,6 +166,12 @@ def activities(
 
 def activity_ids(positions: np.ndarray) -> np.ndarray:
     return np.array([f"AC{k + 1:08d}" for k in positions.tolist()], dtype=object)
+
+
+def activity_started(period: Period, act: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
+    """started_at texts (activities start on or after the first day, none is missing)."""
+    seconds = act["at"][positions].astype("datetime64[s]") - period.epoch.astype("datetime64[s]")
+    return stamp_texts(period, seconds.astype(np.int64))
 
 
 def activity_content(act: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:

@@ -10,7 +10,14 @@ from ingest.simulator import cells
 from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_months, punch_texts
 from ingest.simulator.catalog import CATEGORIES
 from ingest.simulator.company import Company
-from ingest.simulator.crm import OPPORTUNITY_STAGES, activity_content, activity_ids, inquiry_channels, inquiry_ids
+from ingest.simulator.crm import (
+    OPPORTUNITY_STAGES,
+    activity_content,
+    activity_ids,
+    activity_started,
+    inquiry_channels,
+    inquiry_ids,
+)
 
 WAREHOUSE = "WH-SH01"
 
@@ -272,7 +279,7 @@ def crm_tables(c: Company) -> list[Table]:
                 "activity_id": activity_ids,
                 "employee_id": lambda i: _eid(c, act["rep"][i]),
                 "customer_id": lambda i: cid[act["customer"][i]],
-                "started_at": lambda i: cells.stamps(act["at"][i]),
+                "started_at": lambda i: activity_started(period, act, i),
                 "duration_minutes": lambda i: cells.integers(act["duration"][i]),
                 "method": lambda i: act["method_texts"][act["method"][i]],
                 "content": lambda i: activity_content(act, i),
