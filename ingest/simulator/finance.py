@@ -97,7 +97,12 @@ class Finance:
 
 
 def _invoices_and_payments(
-    period: Period, customers: Customers, orders: Orders, ship_day: np.ndarray, rng: np.random.Generator
+    period: Period,
+    customers: Customers,
+    orders: Orders,
+    ship_day: np.ndarray,
+    order_currency: np.ndarray,
+    rng: np.random.Generator,
 ) -> tuple[Invoices, Payments]:
     """One invoice per shipped order, in shipping order; its payment (7% in two parts) where paid by the end.
 
@@ -150,7 +155,7 @@ def _invoices_and_payments(
     del pay_day, split, first_day, s_day, first, second
     inside = np.flatnonzero(p_day < n_days)
     by_date = inside[np.lexsort((p_inv[inside], p_day[inside]))]  # by paid date, then invoice id
-    cur = currency_codes(orders.currency[order_by_ship])
+    cur = order_currency[order_by_ship]
     invoices = Invoices(order=order_by_ship, day=day, terms=terms, amount=total, currency_code=cur)
     p_inv = p_inv[by_date]
     payments = Payments(invoice=p_inv, day=p_day[by_date], amount=p_amount[by_date], currency_code=cur[p_inv])
@@ -169,23 +174,25 @@ def build_finance(
 ) -> Finance:
     n_days = period.n_days
     ship_day = (orders.shipped_at.astype("datetime64[D]") - period.epoch).astype(np.int64)
-    invoices, payments = _invoices_and_payments(period, customers, orders, ship_day, rng)
+    order_currency = currency_codes(orders.currency)
+    invoices, payments = _invoices_and_payments(period, customers, orders, ship_day, order_currency, rng)
 
     # ledger
     months = period.n_months
-    line_ship_day = ship_day[orders.line_order]
-    line_shipped = orders.status[orders.line_order] == "shipped"
-    line_month = np.where(line_shipped, period.month_of_day[np.clip(line_ship_day, 0, n_days - 1)], -1)
+    # CNY per unit by currency code and day: the values fx.vector gives (1 for CNY)
+    rate_of = np.stack([np.ones(n_days)] + [fx.rates[cur] for cur in CURRENCIES[1:]])
+    shipped_lines = np.flatnonzero((orders.status == "shipped")[orders.line_order])  # in line order
+    line_order = orders.line_order[shipped_lines]
+    line_day = np.clip(ship_day, 0, n_days - 1)[line_order]
+    line_month = period.month_of_day[line_day]
+    qty = orders.line_qty[shipped_lines]
+    line_cny = qty * orders.line_price[shipped_lines] * rate_of[order_currency[line_order], line_day]
+    del line_order, line_day
     revenue = np.zeros(months)
     cogs = np.zeros(months)
-    ok = line_month >= 0
-    line_cny = (
-        orders.line_qty
-        * orders.line_price
-        * fx.vector(orders.currency[orders.line_order], np.clip(line_ship_day, 0, n_days - 1))
-    )
-    np.add.at(revenue, line_month[ok], line_cny[ok])
-    np.add.at(cogs, line_month[ok], (orders.line_qty * orders.line_cost)[ok])
+    np.add.at(revenue, line_month, line_cny)
+    np.add.at(cogs, line_month, qty * orders.line_cost[shipped_lines])
+    del shipped_lines, line_month, qty, line_cny
     impairment = np.zeros(months)
     for a in slow.actions:
         if a["action_type"] == "write_off":
@@ -196,7 +203,7 @@ def build_finance(
     np.add.at(  # in payment order, as a running sum would add them
         collected,
         period.month_of_day[payments.day],
-        payments.amount * fx.vector(CURRENCY_TEXTS[payments.currency_code], payments.day),
+        payments.amount * rate_of[payments.currency_code, payments.day],
     )
     inv_by_cur: dict[str, np.ndarray] = {}
     pay_by_cur: dict[str, np.ndarray] = {}
