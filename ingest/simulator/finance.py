@@ -181,18 +181,19 @@ def build_finance(
     months = period.n_months
     # CNY per unit by currency code and day: the values fx.vector gives (1 for CNY)
     rate_of = np.stack([np.ones(n_days)] + [fx.rates[cur] for cur in CURRENCIES[1:]])
-    shipped_lines = np.flatnonzero((orders.status == "shipped")[orders.line_order])  # in line order
-    line_order = orders.line_order[shipped_lines]
-    line_day = np.clip(ship_day, 0, n_days - 1)[line_order]
-    line_month = period.month_of_day[line_day]
-    qty = orders.line_qty[shipped_lines]
-    line_cny = qty * orders.line_price[shipped_lines] * rate_of[order_currency[line_order], line_day]
-    del line_order, line_day
+    shipped = orders.status == "shipped"
+    clipped_day = np.clip(ship_day, 0, n_days - 1)
     revenue = np.zeros(months)
     cogs = np.zeros(months)
-    np.add.at(revenue, line_month, line_cny)
-    np.add.at(cogs, line_month, qty * orders.line_cost[shipped_lines])
-    del shipped_lines, line_month, qty, line_cny
+    block = 1_000_000  # lines at a time: the sums add line by line in line order, block after block
+    for start in range(0, len(orders.line_order), block):
+        lines = start + np.flatnonzero(shipped[orders.line_order[start : start + block]])  # lines of shipped orders
+        line_order = orders.line_order[lines]
+        line_day = clipped_day[line_order]
+        line_month = period.month_of_day[line_day]
+        qty = orders.line_qty[lines]
+        np.add.at(revenue, line_month, qty * orders.line_price[lines] * rate_of[order_currency[line_order], line_day])
+        np.add.at(cogs, line_month, qty * orders.line_cost[lines])
     impairment = np.zeros(months)
     for a in slow.actions:
         if a["action_type"] == "write_off":
