@@ -2,9 +2,12 @@
 
 import numpy as np
 
+from ingest.simulator import cells
 from ingest.simulator.attendance import working_span_end
 from ingest.simulator.crm import _pick_customers
 from ingest.simulator.finance import round_cents
+from ingest.simulator.period import Period
+from ingest.simulator.texts import serial_ids, stamp_texts
 
 
 def test_round_cents_is_pythons_round():
@@ -74,3 +77,25 @@ def test_working_span_end_is_the_day_by_day_walk():
     # hand case: Mon..Sun with the weekend off; 3 working days from Friday run to Tuesday
     week = [True] * 5 + [False] * 2
     assert working_span_end(np.cumsum(week + week).tolist(), 4, 3, 13) == 8
+
+
+def test_serial_ids_are_the_f_strings():
+    assert serial_ids("PN", 9, np.array([0, 41, 999_999_998])).tolist() == ["PN000000001", "PN000000042", "PN999999999"]
+    assert serial_ids("IQ", 7, np.array([9_999_999])).tolist() == ["IQ10000000"]  # wider than 7 digits, as f"{k:07d}"
+    positions = np.concatenate([np.arange(1500), np.random.default_rng(2).integers(0, 10**8 - 1, 50_000)])
+    expected = [f"AC{k + 1:08d}" for k in positions.tolist()]
+    assert serial_ids("AC", 8, positions).tolist() == expected
+    assert serial_ids("INV", 7, np.arange(0)).tolist() == []
+
+
+def test_stamp_texts_are_what_cells_stamps_writes():
+    period = Period("2024-01", 14)  # a leap day, and days in two years
+    seconds = np.concatenate([[0, 59, 86399, 86400], np.random.default_rng(4).integers(0, period.n_days * 86400, 50_000)])
+    stamps = period.epoch.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+    assert stamp_texts(period, seconds)[:4].tolist() == [
+        "2024-01-01T00:00:00",
+        "2024-01-01T00:00:59",
+        "2024-01-01T23:59:59",
+        "2024-01-02T00:00:00",
+    ]
+    assert stamp_texts(period, seconds).tolist() == cells.stamps(stamps).tolist()

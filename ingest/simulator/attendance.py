@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from dataclasses import dataclass
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -13,6 +12,7 @@ import numpy as np
 from ingest.simulator.holidays import Calendars
 from ingest.simulator.org import FUNCTION_OF_ROLE, ROLE_CODE, Org, Person
 from ingest.simulator.period import Period
+from ingest.simulator.texts import serial_ids, stamp_texts
 
 FLEX_SALES = ("flexible", "07:00", "20:00", 8.0)
 FLEX_OFFICE = ("flexible", "08:00", "19:00", 8.0)
@@ -241,22 +241,12 @@ def punch_months(period: Period, punches: dict[str, np.ndarray]) -> np.ndarray:
 
 def punch_ids(positions: np.ndarray) -> np.ndarray:
     """Punch ids (PN + 9 digits, numbered in time order) of punch positions."""
-    return np.char.add("PN", np.char.zfill((positions + 1).astype(str), 9)).astype(object)
-
-
-@lru_cache(maxsize=1)
-def _clock_texts() -> np.ndarray:
-    """HH:MM:SS of every second of a day."""
-    return np.array([f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)], dtype=object)
+    return serial_ids("PN", 9, positions)
 
 
 def punch_texts(period: Period, punches: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
-    """Local clock time with its UTC offset, as the time clock exports it (2024-01-05T08:57:12+08:00): the text
-    of the day, of the second in the day and of the offset, each from a small table, joined."""
-    day, second = np.divmod(punches["local_sec"][positions], 86400)
-    n_days = int(day.max()) + 1 if len(day) else 0
-    day_texts = np.datetime_as_string(period.epoch + np.arange(n_days)).astype(object) + "T"
-    return day_texts[day] + _clock_texts()[second] + punches["offset_texts"][punches["offset"][positions]]
+    """Local clock time with its UTC offset, as the time clock exports it (2024-01-05T08:57:12+08:00)."""
+    return stamp_texts(period, punches["local_sec"][positions]) + punches["offset_texts"][punches["offset"][positions]]
 
 
 DIRECTIONS = np.array(["in", "out"], dtype=object)

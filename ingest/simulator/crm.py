@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.simulator.attendance import stamp_texts
 from ingest.simulator.customers import Customers
 from ingest.simulator.fx import FxRates
 from ingest.simulator.holidays import Calendars
 from ingest.simulator.org import ROLE_CODE, SALES_DEPT, Org
 from ingest.simulator.period import Period
 from ingest.simulator.sales import Orders
+from ingest.simulator.texts import serial_ids, stamp_texts
 
 ACTIVITIES_PER_MONTH = 32
 BUSY_ACTIVITIES_PER_MONTH = 110
@@ -165,7 +165,7 @@ def activities(
 
 
 def activity_ids(positions: np.ndarray) -> np.ndarray:
-    return np.array([f"AC{k + 1:08d}" for k in positions.tolist()], dtype=object)
+    return serial_ids("AC", 8, positions)
 
 
 def activity_started(period: Period, act: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
@@ -222,7 +222,7 @@ def inquiries(period: Period, org: Org, customers: Customers, rng: np.random.Gen
 
 def inquiry_ids(positions: np.ndarray) -> np.ndarray:
     """Inquiry ids (IQ + 7 digits, numbered in the order received) of inquiry positions."""
-    return np.array([f"IQ{k + 1:07d}" for k in positions.tolist()], dtype=object)
+    return serial_ids("IQ", 7, positions)
 
 
 def inquiry_channels(inq: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:

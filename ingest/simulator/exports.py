@@ -18,6 +18,7 @@ from ingest.simulator.crm import (
     inquiry_channels,
     inquiry_ids,
 )
+from ingest.simulator.texts import serial_ids
 
 WAREHOUSE = "WH-SH01"
 
@@ -425,7 +426,7 @@ def erp_tables(c: Company) -> list[Table]:
         Table(
             "erp.payments",
             {
-                "payment_id": lambda i: np.array([f"PAY{k + 1:07d}" for k in i.tolist()], dtype=object),
+                "payment_id": lambda i: serial_ids("PAY", 7, i),
                 "invoice_id": lambda i: inv.ids(pay.invoice[i]),
                 "paid_date": lambda i: cells.dates(period.epoch + pay.day[i]),
                 "amount": lambda i: cells.decimals(pay.amount[i]),

@@ -13,6 +13,7 @@ from ingest.simulator.inventory import Stock
 from ingest.simulator.period import Period
 from ingest.simulator.sales import Orders
 from ingest.simulator.slow_moving import SlowMoving
+from ingest.simulator.texts import serial_ids
 
 ACCOUNTS = [
     "inventory",
@@ -66,7 +67,7 @@ class Invoices:
         return len(self.order)
 
     def ids(self, positions: np.ndarray) -> np.ndarray:
-        return np.array([f"INV{k + 1:07d}" for k in positions.tolist()], dtype=object)
+        return serial_ids("INV", 7, positions)
 
     def currency(self, positions: np.ndarray) -> np.ndarray:
         return CURRENCY_TEXTS[self.currency_code[positions]]
