@@ -225,6 +225,15 @@ def inquiry_ids(positions: np.ndarray) -> np.ndarray:
     return serial_ids("IQ", 7, positions)
 
 
+def inquiry_stamps(period: Period, times: np.ndarray) -> np.ndarray:
+    """received_at / first_response_at texts (None where there was no response)."""
+    missing = np.isnat(times)
+    seconds = np.where(missing, period.epoch, times).astype("datetime64[s]") - period.epoch.astype("datetime64[s]")
+    text = stamp_texts(period, seconds.astype(np.int64))
+    text[missing] = None
+    return text
+
+
 def inquiry_channels(inq: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
     return INQUIRY_CHANNELS[inq["channel"][positions]]
 

@@ -17,6 +17,7 @@ from ingest.simulator.crm import (
     activity_started,
     inquiry_channels,
     inquiry_ids,
+    inquiry_stamps,
 )
 from ingest.simulator.texts import serial_ids
 
@@ -268,8 +269,8 @@ def crm_tables(c: Company) -> list[Table]:
                 "inquiry_id": inquiry_ids,
                 "customer_id": lambda i: cid[inq["customer"][i]],
                 "assignee_employee_id": lambda i: _eid(c, inq["rep"][i]),
-                "received_at": lambda i: cells.stamps(inq["received"][i]),
-                "first_response_at": lambda i: cells.stamps(inq["response"][i]),
+                "received_at": lambda i: inquiry_stamps(period, inq["received"][i]),
+                "first_response_at": lambda i: inquiry_stamps(period, inq["response"][i]),
                 "channel": lambda i: inquiry_channels(inq, i),
             },
             n=len(inq["received"]),
