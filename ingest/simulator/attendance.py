@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ import numpy as np
 from ingest.simulator.holidays import Calendars
 from ingest.simulator.org import FUNCTION_OF_ROLE, ROLE_CODE, Org, Person
 from ingest.simulator.period import Period
+from ingest.simulator.texts import serial_ids, stamp_texts
 
 FLEX_SALES = ("flexible", "07:00", "20:00", 8.0)
 FLEX_OFFICE = ("flexible", "08:00", "19:00", 8.0)
@@ -71,16 +73,28 @@ def schedules(period: Period, org: Org) -> list[dict]:
     return rows
 
 
+def working_span_end(work_cum: list[int], start: int, span: int, last: int) -> int:
+    """Last day of leave from day start that takes span working days (the start counts as one), at most day
+    last; work_cum[d] is the number of working days up to and including day d. The first day after the start
+    with span - 1 more working days: a search in the running count, not a walk day by day."""
+    if span <= 1 or start >= last:
+        return start
+    return min(last, bisect_left(work_cum, work_cum[start] + span - 1, start + 1))
+
+
 def leave(period: Period, org: Org, calendars: Calendars, rng: np.random.Generator) -> list[dict]:
     rows = []
     years = period.n_months / 12
+    date_of = [period.date(d) for d in range(period.n_days)]
+    # working days up to and including each day, per country: where a span of working days ends is a search
+    worked = {country: np.cumsum(work).tolist() for country, work in calendars.working.items()}
     for p in org.people:
-        work = calendars.working[p.country]
+        work_cum = worked[p.country]
         first = max(0, period.index(p.hire_date))
         last = period.n_days - 1 if p.termination_date is None else period.index(p.termination_date)
         if last < first:
             continue
-        taken = np.zeros(period.n_days, dtype=bool)
+        taken = bytearray(period.n_days)  # 1 on days of approved leave
         wanted = [("annual", (1, 6))] * int(rng.poisson(3 * years)) + [("sick", (1, 4))] * int(rng.poisson(1.5 * years))
         if rng.random() < 0.012 * years:
             wanted.append(("parental", (98, 99) if p.female else (15, 16)))
@@ -94,20 +108,17 @@ def leave(period: Period, org: Org, calendars: Calendars, rng: np.random.Generat
             span = int(rng.integers(lo, hi))
             end = start + span - 1
             if kind in ("annual", "sick", "other"):  # counted in working days
-                end, count = start, 1
-                while count < span and end + 1 <= last:
-                    end += 1
-                    count += bool(work[end])
-            if start > last or end > last or taken[start : end + 1].any():
+                end = working_span_end(work_cum, start, span, last)
+            if start > last or end > last or taken.find(1, start, end + 1) >= 0:
                 continue
             status = "approved" if rng.random() < 0.95 else "rejected"
             if status == "approved":
-                taken[start : end + 1] = True
+                taken[start : end + 1] = b"\x01" * (end + 1 - start)
             rows.append(
                 {
                     "employee": p.idx,
-                    "start": period.date(start),
-                    "end": period.date(end),
+                    "start": date_of[start],
+                    "end": date_of[end],
                     "type": kind,
                     "status": status,
                 }
@@ -147,10 +158,6 @@ def punches(
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     offsets = {tz: _offsets(period, tz) for tz in sorted({p.timezone for p in org.people})}
-    offset_secs = {
-        tz: np.array([(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in off], dtype=np.int64)
-        for tz, off in offsets.items()
-    }
     on_leave = np.zeros((len(org.people), period.n_days), dtype=bool)
     for row in leave_rows:
         if row["status"] == "approved":
@@ -159,9 +166,13 @@ def punches(
     sched_by_person: dict[int, list[dict]] = {}
     for row in schedule_rows:
         sched_by_person.setdefault(row["employee"], []).append(row)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("employee", "local", "utc", "offset", "direction", "device")}
+    # local clock time as seconds from the first day (int32: 68 years), the UTC offset as a code into its texts
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("employee", "local_sec", "offset", "direction", "device")}
     offset_texts = sorted({o for off in offsets.values() for o in off.tolist()})
     offset_code = {tz: np.searchsorted(offset_texts, off).astype(np.int8) for tz, off in offsets.items()}
+    offset_sec_of_code = np.array(
+        [(1 if o[0] == "+" else -1) * (int(o[1:3]) * 3600 + int(o[4:6]) * 60) for o in offset_texts], dtype=np.int64
+    )
     day_idx = np.arange(period.n_days)
     for p in org.people:
         employed = org.role_day[p.idx] >= 0
@@ -193,40 +204,49 @@ def punches(
         keep_in = rng.random(n) >= 0.003
         keep_out = rng.random(n) >= 0.007
         off = offset_code[p.timezone][days]
-        off_sec = offset_secs[p.timezone][days]
-        seg_role = org.role_day[p.idx, days]
-        is_rep = seg_role == ROLE_CODE["sales_rep"]
         if p.country != "CN":
             device = np.full(n, DEVICE_CODE["APP-MOBILE"], dtype=np.int8)
         else:
+            is_rep = org.role_day[p.idx, days] == ROLE_CODE["sales_rep"]
             dept_clock = "CLK-WH-01" if p.role == "operations_specialist" else "CLK-SH-0" + str(1 + p.idx % 2)
             office = "CLK-GZ-01" if p.region == "south" else "CLK-SH-01"
             mobile, office, dept_clock = DEVICE_CODE["APP-MOBILE"], DEVICE_CODE[office], DEVICE_CODE[dept_clock]
             device = np.where(is_rep, np.where(rng.random(n) < 0.7, mobile, office), dept_clock).astype(np.int8)
+        day_sec = days * 86400
         for direction, secs, keep in ((0, secs_in, keep_in), (1, secs_out, keep_out)):
-            local = (period.epoch + days[keep]).astype("datetime64[s]") + secs[keep].astype("timedelta64[s]")
-            parts["employee"].append(np.full(int(keep.sum()), p.idx, dtype=np.int32))
-            parts["local"].append(local)
-            parts["utc"].append(local - off_sec[keep].astype("timedelta64[s]"))
+            k = int(keep.sum())
+            parts["employee"].append(np.full(k, p.idx, dtype=np.int32))
+            parts["local_sec"].append((day_sec[keep] + secs[keep]).astype(np.int32))
             parts["offset"].append(off[keep])
-            parts["direction"].append(np.full(int(keep.sum()), direction, dtype=np.int8))
+            parts["direction"].append(np.full(k, direction, dtype=np.int8))
             parts["device"].append(device[keep])
-    out = {k: np.concatenate(v) for k, v in parts.items()}
-    order = np.lexsort((out["employee"], out["utc"]))
-    out = {k: v[order] for k, v in out.items()}
+    out = {}
+    for k in list(parts):  # one column at a time, its parts freed as it is joined
+        out[k] = np.concatenate(parts.pop(k))
+    # in UTC order, then by employee: one stable sort of one key (what a lexsort of the two gives)
+    key = (out["local_sec"] - offset_sec_of_code[out["offset"]]) * len(org.people) + out["employee"]
+    order = np.argsort(key, kind="stable")
+    del key
+    for k in out:
+        out[k] = out[k][order]
+    del order
     out["offset_texts"] = np.array(offset_texts, dtype=object)
     return out
 
 
+def punch_months(period: Period, punches: dict[str, np.ndarray]) -> np.ndarray:
+    """Month index (of the local date) per punch (int16: two bytes a punch)."""
+    return period.month_of_day[punches["local_sec"] // 86400].astype(np.int16)
+
+
 def punch_ids(positions: np.ndarray) -> np.ndarray:
     """Punch ids (PN + 9 digits, numbered in time order) of punch positions."""
-    return np.char.add("PN", np.char.zfill((positions + 1).astype(str), 9)).astype(object)
+    return serial_ids("PN", 9, positions)
 
 
-def punch_texts(punches: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
+def punch_texts(period: Period, punches: dict[str, np.ndarray], positions: np.ndarray) -> np.ndarray:
     """Local clock time with its UTC offset, as the time clock exports it (2024-01-05T08:57:12+08:00)."""
-    local = np.datetime_as_string(punches["local"][positions], unit="s").astype(object)
-    return local + punches["offset_texts"][punches["offset"][positions]]
+    return stamp_texts(period, punches["local_sec"][positions]) + punches["offset_texts"][punches["offset"][positions]]
 
 
 DIRECTIONS = np.array(["in", "out"], dtype=object)

@@ -7,10 +7,19 @@ import pandas as pd
 
 from ingest.contract import default_contracts
 from ingest.simulator import cells
-from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_texts
+from ingest.simulator.attendance import DEVICES, DIRECTIONS, punch_ids, punch_months, punch_texts
 from ingest.simulator.catalog import CATEGORIES
 from ingest.simulator.company import Company
-from ingest.simulator.crm import activity_content, activity_ids
+from ingest.simulator.crm import (
+    OPPORTUNITY_STAGES,
+    activity_content,
+    activity_ids,
+    activity_started,
+    inquiry_channels,
+    inquiry_ids,
+    inquiry_stamps,
+)
+from ingest.simulator.texts import serial_ids
 
 WAREHOUSE = "WH-SH01"
 
@@ -257,12 +266,12 @@ def crm_tables(c: Company) -> list[Table]:
         Table(
             "crm.inquiries",
             {
-                "inquiry_id": lambda i: cells.texts(inq["id"][i]),
+                "inquiry_id": inquiry_ids,
                 "customer_id": lambda i: cid[inq["customer"][i]],
                 "assignee_employee_id": lambda i: _eid(c, inq["rep"][i]),
-                "received_at": lambda i: cells.stamps(inq["received"][i]),
-                "first_response_at": lambda i: cells.stamps(inq["response"][i]),
-                "channel": lambda i: cells.texts(inq["channel"][i]),
+                "received_at": lambda i: inquiry_stamps(period, inq["received"][i]),
+                "first_response_at": lambda i: inquiry_stamps(period, inq["response"][i]),
+                "channel": lambda i: inquiry_channels(inq, i),
             },
             n=len(inq["received"]),
         ),
@@ -272,26 +281,26 @@ def crm_tables(c: Company) -> list[Table]:
                 "activity_id": activity_ids,
                 "employee_id": lambda i: _eid(c, act["rep"][i]),
                 "customer_id": lambda i: cid[act["customer"][i]],
-                "started_at": lambda i: cells.stamps(act["at"][i]),
+                "started_at": lambda i: activity_started(period, act, i),
                 "duration_minutes": lambda i: cells.integers(act["duration"][i]),
                 "method": lambda i: act["method_texts"][act["method"][i]],
                 "content": lambda i: activity_content(act, i),
                 "outcome": lambda i: act["outcome_texts"][act["outcome"][i]],
             },
-            month=period.month_of_day[(act["at"].astype("datetime64[D]") - period.epoch).astype(np.int64)],
+            month=period.month_of_day[(act["at"].astype("datetime64[D]") - period.epoch).astype(np.int64)].astype(np.int16),
             n=len(act["at"]),
         ),
         Table(
             "crm.opportunities",
             {
-                "opportunity_id": cells.texts([f"OP{k + 1:06d}" for k in range(len(opp))]),
-                "customer_id": cid[[r["customer"] for r in opp]] if opp else cells.texts([]),
-                "owner_employee_id": _eid(c, [r["owner"] for r in opp]),
-                "stage": cells.texts([r["stage"] for r in opp]),
-                "amount": cells.decimals([r["amount"] for r in opp]),
-                "currency": cells.texts([r["currency"] for r in opp]),
-                "created_date": cells.dates([r["created"] for r in opp]),
-                "closed_date": cells.dates([r["closed"] for r in opp]),
+                "opportunity_id": cells.texts([f"OP{k + 1:06d}" for k in range(len(opp["created"]))]),
+                "customer_id": cid[opp["customer"]],
+                "owner_employee_id": _eid(c, opp["owner"]),
+                "stage": OPPORTUNITY_STAGES[opp["stage"]],
+                "amount": cells.decimals(opp["amount"]),
+                "currency": opp["currency"].copy(),
+                "created_date": cells.dates(period.epoch + opp["created"]),
+                "closed_date": cells.dates(np.where(opp["closed"] >= 0, period.epoch + opp["closed"], np.datetime64("NaT"))),
             },
         ),
         Table(
@@ -309,11 +318,11 @@ def crm_tables(c: Company) -> list[Table]:
         Table(
             "crm.satisfaction_responses",
             {
-                "response_id": cells.texts([f"CS{k + 1:06d}" for k in range(len(sat))]),
-                "customer_id": cells.texts([cu.ids[r["customer"]] for r in sat]),
-                "employee_id": _eid(c, [r["employee"] for r in sat]),
-                "responded_at": cells.stamps([r["at"] for r in sat]),
-                "score": cells.integers([r["score"] for r in sat]),
+                "response_id": cells.texts([f"CS{k + 1:06d}" for k in range(len(sat["at"]))]),
+                "customer_id": cid[sat["customer"]],
+                "employee_id": _eid(c, sat["employee"]),
+                "responded_at": cells.stamps(period.epoch.astype("datetime64[s]") + sat["at"].astype("timedelta64[s]")),
+                "score": cells.integers(sat["score"]),
             },
         ),
     ]
@@ -409,7 +418,7 @@ def erp_tables(c: Company) -> list[Table]:
                 "invoice_date": lambda i: cells.dates(period.epoch + inv.day[i]),
                 "due_date": lambda i: cells.dates(period.epoch + inv.day[i] + inv.terms[i]),
                 "amount": lambda i: cells.decimals(inv.amount[i]),
-                "currency": lambda i: inv.currency[i],
+                "currency": inv.currency,
             },
             n=inv.n,
         )
@@ -418,11 +427,11 @@ def erp_tables(c: Company) -> list[Table]:
         Table(
             "erp.payments",
             {
-                "payment_id": lambda i: np.array([f"PAY{k + 1:07d}" for k in i.tolist()], dtype=object),
+                "payment_id": lambda i: serial_ids("PAY", 7, i),
                 "invoice_id": lambda i: inv.ids(pay.invoice[i]),
                 "paid_date": lambda i: cells.dates(period.epoch + pay.day[i]),
                 "amount": lambda i: cells.decimals(pay.amount[i]),
-                "currency": lambda i: pay.currency[i],
+                "currency": pay.currency,
             },
             n=pay.n,
         )
@@ -593,12 +602,12 @@ def attendance_tables(c: Company) -> list[Table]:
             {
                 "punch_id": punch_ids,
                 "employee_id": lambda i: _eid(c, pu["employee"][i]),
-                "punched_at": lambda i: punch_texts(pu, i),
+                "punched_at": lambda i: punch_texts(period, pu, i),
                 "direction": lambda i: DIRECTIONS[pu["direction"][i]],
                 "device_id": lambda i: DEVICES[pu["device"][i]],
             },
-            month=period.month_of_day[(pu["local"].astype("datetime64[D]") - period.epoch).astype(np.int64)],
-            n=len(pu["local"]),
+            month=punch_months(period, pu),
+            n=len(pu["local_sec"]),
         ),
         Table(
             "attendance.schedules",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
 
 from ingest.simulator.customers import Customers
-from ingest.simulator.fx import FxRates
+from ingest.simulator.fx import CURRENCIES, FxRates
 from ingest.simulator.inventory import Stock
 from ingest.simulator.period import Period
 from ingest.simulator.sales import Orders
 from ingest.simulator.slow_moving import SlowMoving
+from ingest.simulator.texts import serial_ids
 
 ACCOUNTS = [
     "inventory",
@@ -24,6 +26,32 @@ ACCOUNTS = [
 ]
 
 
+CURRENCY_TEXTS = np.array(CURRENCIES, dtype=object)
+
+
+def currency_codes(currency: np.ndarray) -> np.ndarray:
+    """Positions in CURRENCIES (int8) of currency codes given as text."""
+    code = np.full(len(currency), -1, dtype=np.int8)
+    for k, cur in enumerate(CURRENCIES):
+        code[currency == cur] = k
+    if len(code) and code.min() < 0:
+        raise ValueError(f"currency {currency[np.argmin(code)]!r} is not one of {CURRENCIES}")
+    return code
+
+
+def round_cents(values: np.ndarray) -> np.ndarray:
+    """round(v, 2) of each value, exactly as Python's round gives it (the nearest double to the value correctly
+    rounded to cents, ties to even): the cents are rint(v * 100) unless v * 100 lies so close to a half that the
+    multiplication's own rounding could decide it; those few are left to Python's round."""
+    values = np.asarray(values, dtype=float)
+    cents = values * 100
+    out = np.rint(cents) / 100
+    unsure = np.flatnonzero(np.abs(np.abs(cents - np.trunc(cents)) - 0.5) <= 4 * np.spacing(np.abs(cents)))
+    if len(unsure):
+        out[unsure] = [round(v, 2) for v in values[unsure].tolist()]
+    return out
+
+
 @dataclass
 class Invoices:
     """One invoice per shipped order, in shipping order (invoice id INV + position, 7 digits)."""
@@ -32,14 +60,17 @@ class Invoices:
     day: np.ndarray  # invoice date: the shipping day
     terms: np.ndarray  # days from the invoice date to the due date
     amount: np.ndarray
-    currency: np.ndarray
+    currency_code: np.ndarray  # position in CURRENCIES
 
     @property
     def n(self) -> int:
         return len(self.order)
 
     def ids(self, positions: np.ndarray) -> np.ndarray:
-        return np.array([f"INV{k + 1:07d}" for k in positions.tolist()], dtype=object)
+        return serial_ids("INV", 7, positions)
+
+    def currency(self, positions: np.ndarray) -> np.ndarray:
+        return CURRENCY_TEXTS[self.currency_code[positions]]
 
 
 @dataclass
@@ -49,11 +80,14 @@ class Payments:
     invoice: np.ndarray  # invoice position
     day: np.ndarray
     amount: np.ndarray
-    currency: np.ndarray | None = None
+    currency_code: np.ndarray  # position in CURRENCIES
 
     @property
     def n(self) -> int:
         return len(self.invoice)
+
+    def currency(self, positions: np.ndarray) -> np.ndarray:
+        return CURRENCY_TEXTS[self.currency_code[positions]]
 
 
 @dataclass
@@ -61,6 +95,72 @@ class Finance:
     invoices: Invoices
     payments: Payments
     balances: list[dict]
+
+
+def _invoices_and_payments(
+    period: Period,
+    customers: Customers,
+    orders: Orders,
+    ship_day: np.ndarray,
+    order_currency: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[Invoices, Payments]:
+    """One invoice per shipped order, in shipping order; its payment (7% in two parts) where paid by the end.
+
+    The draws are made per paid invoice in shipping order (a normal delay, then whether it is paid in two parts,
+    and for those the first part's share and how many days earlier it is paid); only the draws are made in the
+    loop, the arithmetic is done on whole arrays afterwards."""
+    n_days = period.n_days
+    amount = np.zeros(orders.n)
+    np.add.at(amount, orders.line_order, orders.line_qty * orders.line_price)
+    shipped = np.flatnonzero(orders.status == "shipped")
+    order_by_ship = shipped[np.argsort(orders.shipped_at[shipped], kind="stable")]
+    del shipped
+    cust = orders.customer[order_by_ship]
+    day = ship_day[order_by_ship].astype(np.int32)
+    terms = customers.terms[cust].astype(np.int16)
+    total = round_cents(amount[order_by_ship])
+    del amount
+    paid = np.flatnonzero(total > 0)  # a credit note for a return is settled against later invoices
+    mean_delay = np.where(customers.slow_payer[cust[paid]], 23, 3).astype(np.uint8).tobytes()  # 1 byte each
+    del cust
+    normal, uniform, random, integers = rng.normal, rng.uniform, rng.random, rng.integers
+    delay = array("d")  # 8 bytes a value, not a Python float
+    split_at: list[int] = []  # positions in paid
+    share: list[float] = []
+    earlier: list[int] = []
+    add_delay, add_split, add_share, add_earlier = delay.append, split_at.append, share.append, earlier.append
+    for j, mean in enumerate(mean_delay):
+        add_delay(normal(mean, 8))
+        if random() < 0.07:
+            add_split(j)
+            add_share(uniform(0.4, 0.7))
+            add_earlier(int(integers(10, 21)))
+    del mean_delay
+    p_day = day[paid].astype(np.int64)
+    # round() of a float is round half to even, as np.rint
+    pay_day = np.maximum(p_day + 3, p_day + terms[paid] + np.rint(np.frombuffer(delay, dtype=float)).astype(np.int64))
+    del delay
+    split = np.zeros(len(paid), dtype=bool)
+    split[split_at] = True
+    s_total = total[paid][split_at].tolist()
+    first = np.array([round(t * u, 2) for t, u in zip(s_total, share, strict=True)], dtype=float)
+    second = np.array([round(t - f, 2) for t, f in zip(s_total, first.tolist(), strict=True)], dtype=float)
+    s_day = pay_day[split_at]
+    first_day = np.maximum(p_day[split_at] + 1, s_day - np.array(earlier, dtype=np.int64))
+    del p_day
+    # a split invoice's first part is paid strictly before its second: (paid date, invoice) orders all payments
+    p_inv = np.concatenate([paid[~split], paid[split_at], paid[split_at]])
+    p_day = np.concatenate([pay_day[~split], first_day, s_day])
+    p_amount = np.concatenate([total[paid[~split]], first, second])
+    del pay_day, split, first_day, s_day, first, second
+    inside = np.flatnonzero(p_day < n_days)
+    by_date = inside[np.lexsort((p_inv[inside], p_day[inside]))]  # by paid date, then invoice id
+    cur = order_currency[order_by_ship]
+    invoices = Invoices(order=order_by_ship, day=day, terms=terms, amount=total, currency_code=cur)
+    p_inv = p_inv[by_date]
+    payments = Payments(invoice=p_inv, day=p_day[by_date], amount=p_amount[by_date], currency_code=cur[p_inv])
+    return invoices, payments
 
 
 def build_finance(
@@ -74,70 +174,27 @@ def build_finance(
     rng: np.random.Generator,
 ) -> Finance:
     n_days = period.n_days
-    amount = np.zeros(orders.n)
-    np.add.at(amount, orders.line_order, orders.line_qty * orders.line_price)
-    shipped = np.flatnonzero(orders.status == "shipped")
     ship_day = (orders.shipped_at.astype("datetime64[D]") - period.epoch).astype(np.int64)
-    order_by_ship = shipped[np.argsort(orders.shipped_at[shipped], kind="stable")]
-    terms_of = customers.terms.tolist()
-    slow_of = customers.slow_payer.tolist()
-    normal, uniform, random, integers = rng.normal, rng.uniform, rng.random, rng.integers
-    inv_terms, inv_amount = [], []
-    pay_invoice, pay_day_of, pay_amount = [], [], []
-    block = 100_000  # orders taken out of numpy at a time, as Python numbers (fast to loop over)
-    for start in range(0, len(order_by_ship), block):  # one invoice per shipped order, draws in shipping order
-        part = order_by_ship[start : start + block]
-        values = zip(orders.customer[part].tolist(), ship_day[part].tolist(), amount[part].tolist(), strict=True)
-        for k, (c, day, order_amount) in enumerate(values, start=start):
-            terms = int(terms_of[c])
-            total = round(float(order_amount), 2)
-            inv_terms.append(terms)
-            inv_amount.append(total)
-            if total <= 0:
-                continue  # credit note for a return: settled against later invoices
-            pay_day = day + terms + int(round(normal(3 + (20 if slow_of[c] else 0), 8)))
-            pay_day = max(day + 3, pay_day)
-            parts = [(pay_day, total)]
-            if random() < 0.07:
-                first = round(total * uniform(0.4, 0.7), 2)
-                parts = [
-                    (max(day + 1, pay_day - int(integers(10, 21))), first),
-                    (pay_day, round(total - first, 2)),
-                ]
-            for when, value in parts:
-                if when < n_days:
-                    pay_invoice.append(k)
-                    pay_day_of.append(when)
-                    pay_amount.append(value)
-    invoices = Invoices(
-        order=order_by_ship.astype(np.int64),
-        day=ship_day[order_by_ship],
-        terms=np.array(inv_terms, dtype=np.int64),
-        amount=np.array(inv_amount, dtype=float),
-        currency=orders.currency[order_by_ship].astype(object),
-    )
-    p_inv, p_day = np.array(pay_invoice, dtype=np.int64), np.array(pay_day_of, dtype=np.int64)
-    by_date = np.lexsort((p_inv, p_day))  # by paid date, then invoice id
-    payments = Payments(
-        invoice=p_inv[by_date], day=p_day[by_date], amount=np.array(pay_amount, dtype=float)[by_date]
-    )
-    payments.currency = invoices.currency[payments.invoice]
+    order_currency = currency_codes(orders.currency)
+    invoices, payments = _invoices_and_payments(period, customers, orders, ship_day, order_currency, rng)
 
     # ledger
     months = period.n_months
-    line_ship_day = ship_day[orders.line_order]
-    line_shipped = orders.status[orders.line_order] == "shipped"
-    line_month = np.where(line_shipped, period.month_of_day[np.clip(line_ship_day, 0, n_days - 1)], -1)
+    # CNY per unit by currency code and day: the values fx.vector gives (1 for CNY)
+    rate_of = np.stack([np.ones(n_days)] + [fx.rates[cur] for cur in CURRENCIES[1:]])
+    shipped = orders.status == "shipped"
+    clipped_day = np.clip(ship_day, 0, n_days - 1)
     revenue = np.zeros(months)
     cogs = np.zeros(months)
-    ok = line_month >= 0
-    line_cny = (
-        orders.line_qty
-        * orders.line_price
-        * fx.vector(orders.currency[orders.line_order], np.clip(line_ship_day, 0, n_days - 1))
-    )
-    np.add.at(revenue, line_month[ok], line_cny[ok])
-    np.add.at(cogs, line_month[ok], (orders.line_qty * orders.line_cost)[ok])
+    block = 1_000_000  # lines at a time: the sums add line by line in line order, block after block
+    for start in range(0, len(orders.line_order), block):
+        lines = start + np.flatnonzero(shipped[orders.line_order[start : start + block]])  # lines of shipped orders
+        line_order = orders.line_order[lines]
+        line_day = clipped_day[line_order]
+        line_month = period.month_of_day[line_day]
+        qty = orders.line_qty[lines]
+        np.add.at(revenue, line_month, qty * orders.line_price[lines] * rate_of[order_currency[line_order], line_day])
+        np.add.at(cogs, line_month, qty * orders.line_cost[lines])
     impairment = np.zeros(months)
     for a in slow.actions:
         if a["action_type"] == "write_off":
@@ -146,18 +203,20 @@ def build_finance(
     received_value = np.zeros(months)
     collected = np.zeros(months)
     np.add.at(  # in payment order, as a running sum would add them
-        collected, period.month_of_day[payments.day], payments.amount * fx.vector(payments.currency, payments.day)
+        collected,
+        period.month_of_day[payments.day],
+        payments.amount * rate_of[payments.currency_code, payments.day],
     )
     inv_by_cur: dict[str, np.ndarray] = {}
     pay_by_cur: dict[str, np.ndarray] = {}
-    currencies, first_seen = np.unique(invoices.currency, return_index=True) if invoices.n else ([], [])
-    for cur in [currencies[k] for k in np.argsort(first_seen)]:  # in the order the currencies first appear
-        arr = inv_by_cur[cur] = np.zeros(n_days)
-        mine = invoices.currency == cur
+    codes, first_seen = np.unique(invoices.currency_code, return_index=True)
+    for code in codes[np.argsort(first_seen)].tolist():  # in the order the currencies first appear
+        arr = inv_by_cur[CURRENCIES[code]] = np.zeros(n_days)
+        mine = invoices.currency_code == code
         np.add.at(arr, invoices.day[mine], invoices.amount[mine])
-    for cur in np.unique(payments.currency) if payments.n else []:
-        arr = pay_by_cur[cur] = np.zeros(n_days)
-        mine = payments.currency == cur
+    for code in np.unique(payments.currency_code).tolist():
+        arr = pay_by_cur[CURRENCIES[code]] = np.zeros(n_days)
+        mine = payments.currency_code == code
         np.add.at(arr, payments.day[mine], payments.amount[mine])
     cash = 3.0 * float(revenue.mean()) if months else 0.0
     balances = []
