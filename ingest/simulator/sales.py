@@ -19,6 +19,7 @@ from ingest.simulator.fx import FxRates
 from ingest.simulator.holidays import Calendars, spring_festival
 from ingest.simulator.org import REGIONS, ROLE_CODE, Org
 from ingest.simulator.period import Period
+from ingest.simulator.texts import serial_ids
 
 MONTH_SHAPE = np.array([1.10, 0.80, 1.00, 1.00, 0.95, 1.05, 0.90, 0.90, 1.05, 1.10, 1.25, 1.30])
 REGION_RATE = {"south": 1.1, "north": 0.95, "east": 1.0}
@@ -40,10 +41,7 @@ class SequentialIds:
 
     def __getitem__(self, k):
         if isinstance(k, np.ndarray):
-            if len(k) == 0:  # np.char.zfill cannot take an empty array
-                return np.empty(0, dtype=object)
-            numbers = np.char.zfill((np.asarray(k, dtype=np.int64) + 1).astype(str), self.width)
-            return np.char.add(self.prefix, numbers).astype(object)
+            return serial_ids(self.prefix, self.width, k)
         if not -self.n <= k < self.n:
             raise IndexError(k)
         return f"{self.prefix}{k % self.n + 1:0{self.width}d}"
