@@ -13,6 +13,7 @@ default in `make test`. It needs Java 17 (session mode starts Spark inside the d
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -166,6 +167,84 @@ def test_postgres_builds_the_project_with_the_same_marts_as_duckdb(duckdb_compan
     print(f"dbt build on PostgreSQL: {time.perf_counter() - started:.1f} s")
     _build_ok(result, "PostgreSQL")
     _compare_marts(warehouse, lambda table: read_postgres(postgres_dsn, "marts", table), "PostgreSQL")
+
+    def query(sql: str) -> list[tuple]:
+        con = psycopg2.connect(postgres_dsn)
+        con.autocommit = True
+        try:
+            with con.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall() if cur.description else []
+        finally:
+            con.close()
+
+    _check_changed_months(lambda *args: run_dbt(warehouse, work / "postgres", *args, "--target", "postgres", env=env),
+                          query, "PostgreSQL")
+
+
+def test_duckdb_rewrites_only_the_changed_months_of_the_metric_events(duckdb_company, tmp_path):
+    work, warehouse = duckdb_company
+    copy = tmp_path / "scorelink.duckdb"  # the fixture's warehouse stays as built for the other engines' tests
+    shutil.copyfile(warehouse, copy)
+
+    def query(sql: str) -> list[tuple]:
+        con = duckdb.connect(str(copy))
+        try:
+            result = con.execute(sql)
+            return result.fetchall() if result.description else []
+        finally:
+            con.close()
+
+    _check_changed_months(lambda *args: run_dbt(copy, tmp_path / "dbt", *args), query, "DuckDB")
+
+
+def _check_changed_months(dbt, query, engine: str) -> None:
+    """fct_metric_events (macros/changed_months.sql) rewrites exactly the months whose events changed: none when
+    nothing changed, the month of one changed event, and a month whose events all went away is deleted. The table
+    then equals a full refresh."""
+    table = "marts.fct_metric_events"
+
+    def build(*args: str) -> None:
+        result = dbt("build", "--select", "fct_metric_events", "--exclude-resource-type", "unit_test", *args)
+        assert result.returncode == 0, f"{engine}: {result.stdout[-4000:]}"
+
+    def built_at() -> dict:
+        rows = query(f"select month, min(_built_at), max(_built_at) from {table} group by month")
+        assert all(low == high for _, low, high in rows), f"{engine}: a month holds rows of two runs"
+        return {month: low for month, low, _ in rows}
+
+    first = built_at()
+    assert len(first) > 3
+    build()  # nothing changed: nothing rewritten
+    assert built_at() == first, engine
+
+    # one sales event changes: its month, and only its month, is rewritten
+    metric, month, source_table, source_key, numerator = query(
+        "select metric, month, source_table, source_key, numerator from intermediate.int_metric_events_sales "
+        "where numerator is not null order by month, metric, source_key limit 1")[0]
+    key = f"metric = '{metric}' and month = '{month}' and source_table = '{source_table}' and source_key = '{source_key}'"
+    query(f"update intermediate.int_metric_events_sales set numerator = numerator + 1 where {key}")
+    build()
+    second = built_at()
+    assert {m for m in second if second[m] != first[m]} == {month}, engine
+    assert query(f"select numerator from {table} where {key}") == [(numerator + 1,)], engine
+
+    # every event of the first month goes away: the month is deleted, no other month is rewritten
+    gone = min(second)
+    for domain in ("sales", "customers", "inventory", "purchasing", "finance", "people"):
+        query(f"delete from intermediate.int_metric_events_{domain} where month = '{gone}'")
+    build()
+    third = built_at()
+    assert gone not in third and third == {m: at for m, at in second.items() if m != gone}, engine
+
+    # what the increments left equals a full refresh
+    columns = ("metric", "month", "source_table", "source_key", "employee_id", "team_lead_id", "department_id",
+               "numerator", "denominator", "prior_numerator", "prior_denominator", "source_rows", "event_date")
+    select = f"select {', '.join(columns)} from {table} order by {', '.join(columns)}"
+    incremental = query(select)
+    build("--full-refresh")
+    assert query(select) == incremental, engine
+    assert len(set(built_at().values())) == 1, engine
 
 
 @pytest.mark.slow

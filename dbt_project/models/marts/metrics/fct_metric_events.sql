@@ -1,11 +1,15 @@
 {%- set domains = ['sales', 'customers', 'inventory', 'purchasing', 'finance', 'people'] -%}
+{%- set event_models = [] -%}
+{%- for domain in domains -%}{%- do event_models.append('int_metric_events_' ~ domain) -%}{%- endfor -%}
+{#- incremental by changed month (macros/changed_months.sql): only the months whose events differ are rewritten -#}
+{{ config(**changed_months_config(event_models)) }}
 
 with
 
 events as (
 
-    {%- for domain in domains %}
-    select * from {{ ref('int_metric_events_' ~ domain) }}
+    {%- for event_model in event_models %}
+    select * from {{ ref(event_model) }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
@@ -17,7 +21,7 @@ role_days as (
 
 ),
 
-final as (
+final as {{ cte_not_materialized() }} (
 
     select
         -- keys
@@ -36,7 +40,9 @@ final as (
         cast(events.prior_denominator as {{ dbt.type_numeric() }}) as prior_denominator,
         cast(events.source_rows as {{ dbt.type_bigint() }}) as source_rows,
         -- dates
-        cast(events.event_date as date) as event_date
+        cast(events.event_date as date) as event_date,
+        -- when the dbt run that wrote the row started
+        {{ built_at() }} as _built_at
     from events
     left join role_days
         on events.employee_id = role_days.employee_id
@@ -45,4 +51,4 @@ final as (
 
 )
 
-select * from final
+{{ select_changed_months('final') }}
