@@ -1,7 +1,8 @@
 """`scorelink bench` on a small company: every phase is measured and the figures add up (no timing is asserted).
 
 One run of orchestration.bench.run_bench at 30 employees x 2 months: simulate, a full pipeline run, the
-plain-DuckDB floor, then the last month taken out of the warehouse and run again as its Dagster partition.
+plain-DuckDB floor, then the last month taken out of the warehouse (and a run without it), and the month run
+again as its Dagster partition.
 """
 
 import io
@@ -63,6 +64,12 @@ def test_the_month_run_loads_again_exactly_the_rows_taken_out(report):
     assert 0 < run["simulate"]["rows"] - run["full"]["phases"]["ingest"]["rows"] < 50
     # each incremental model holds rows of the month that was run again
     assert all(n and n > 0 for n in month["rows_per_month_in_incremental_models"].values())
+    # it started from the tables as they were without the month (a run of its own): the month's events are new,
+    # and fct_metric_events rewrote them and not every month
+    assert month["run_without_the_month_seconds"] > 0
+    rewritten = month["metric_event_months_rewritten"]
+    assert "2024-02" in rewritten and all(n > 0 for n in rewritten.values())
+    assert len(rewritten) < month["metric_event_months"], rewritten
 
 
 def test_the_floor_runs_the_same_models_under_the_same_memory_cap(report):

@@ -26,6 +26,7 @@ PRIMARY_KEY_TESTS = {"unique", "unique_combination_of_columns", "single_row"}
 # the large facts, incremental by month (dbt_project/macros/monthly_incremental.sql)
 MONTHLY = {"stg_attendance__punches", "stg_crm__activities", "stg_erp__inventory_snapshots",
            "int_sales_order_lines_converted"}
+CHANGED_MONTHS = {"fct_metric_events"}  # incremental by changed month (macros/changed_months.sql)
 
 
 @dataclass
@@ -139,8 +140,11 @@ def test_models_land_in_their_layer_schema(manifest: dict) -> None:
         layer = model["fqn"][1]
         assert layer in LAYERS, f"{name} is outside models/{{{','.join(LAYERS)}}}"
         assert model["schema"] == layer, f"{name} builds into schema {model['schema']}, not {layer}"
-        expected = "incremental" if name in MONTHLY else "view" if layer == "staging" else "table"
+        expected = "incremental" if name in MONTHLY | CHANGED_MONTHS else "view" if layer == "staging" else "table"
         assert model["config"]["materialized"] == expected, name
+        # how each incremental model is rebuilt: by the run's months, or by the months whose rows changed
+        kind = "month_window" if name in MONTHLY else "changed_months" if name in CHANGED_MONTHS else None
+        assert model["config"]["meta"].get("incremental_by") == kind, name
 
 
 def test_marts_have_enforced_contracts(manifest: dict) -> None:

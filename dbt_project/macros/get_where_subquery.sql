@@ -36,9 +36,9 @@
 
 
 {#
-    How a model of this project is incremental, by its relation: 'month_window' (the large facts, config from
-    monthly_incremental_config: rebuilt by the run's months), 'changed_months' (config from
-    changed_months_config, also when Spark builds it as a table), or none.
+    How a model of this project is incremental, by its relation (the model's meta incremental_by):
+    'month_window' (the large facts, config from monthly_incremental_config: rebuilt by the run's months),
+    'changed_months' (config from changed_months_config, also when Spark builds it as a table), or none.
 #}
 {% macro incremental_kind(relation) -%}
     {%- if relation.identifier is not defined or relation.identifier is none -%}{{ return(none) }}{%- endif -%}
@@ -46,12 +46,7 @@
         {%- if node.resource_type == 'model'
               and (node.alias or node.name) | lower == relation.identifier | lower
               and node.schema | lower == (relation.schema or '') | lower -%}
-            {%- if node.config.meta.get('incremental_by') == 'changed_months' -%}
-                {{ return('changed_months') }}
-            {%- elif node.config.materialized == 'incremental' -%}
-                {{ return('month_window') }}
-            {%- endif -%}
-            {{ return(none) }}
+            {{ return(node.config.meta.get('incremental_by')) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return(none) }}

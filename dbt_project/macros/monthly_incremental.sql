@@ -2,7 +2,8 @@
     Incremental-by-month models: the large facts (punches, CRM activities, order lines, inventory snapshots).
 
     Each such model carries _partition_month (first day of the record's business month) and is rebuilt a
-    whole month at a time, never row by row:
+    whole month at a time, never row by row (meta incremental_by: month_window; the Dagster asset
+    scorelink_dbt_monthly selects them by it):
       - duckdb, postgres (default): strategy delete+insert on unique_key _partition_month: every month present
         in the new batch is deleted from the table, then the batch is inserted (one month = one key, so the
         delete is a single-column IN, not the slow multi-column kind);
@@ -23,12 +24,14 @@
 
 {% macro default__monthly_incremental_config() -%}
     {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert',
-               'unique_key': '_partition_month', 'on_schema_change': 'fail'}) }}
+               'unique_key': '_partition_month', 'on_schema_change': 'fail',
+               'meta': {'incremental_by': 'month_window'}}) }}
 {%- endmacro %}
 
 {% macro spark__monthly_incremental_config() -%}
     {{ return({'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite',
-               'partition_by': ['_partition_month'], 'on_schema_change': 'fail'}) }}
+               'partition_by': ['_partition_month'], 'on_schema_change': 'fail',
+               'meta': {'incremental_by': 'month_window'}}) }}
 {%- endmacro %}
 
 
