@@ -6,7 +6,7 @@
 
 with
 
-events as (
+events as {{ cte_not_materialized() }} (
 
     {%- for event_model in event_models %}
     select * from {{ ref(event_model) }}
@@ -15,7 +15,7 @@ events as (
 
 ),
 
-role_days as (
+role_days as {{ cte_not_materialized() }} (
 
     select employee_id, day, department_id, manager_id from {{ ref('int_employee_role_days') }}
 
