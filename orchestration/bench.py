@@ -269,6 +269,12 @@ def _phases(run: dict[str, Any], warehouse: Path, since: str | None = None) -> d
     return phases
 
 
+def slowest_steps(run: dict[str, Any], phase: str, count: int = 5) -> list[dict[str, Any]]:
+    """The COUNT slowest Dagster steps of one phase of a run, slowest first."""
+    steps = sorted(((secs, step) for step, secs in run["steps"].items() if _phase_of(step) == phase), reverse=True)
+    return [{"step": step, "seconds": round(secs, 2)} for secs, step in steps[:count]]
+
+
 def _dbt_results(home: Path) -> dict:
     return json.loads((home / "reports" / "dbt_run_results.json").read_text())
 
@@ -354,6 +360,7 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
     figures["full"]["dbt_layers_seconds"] = _dbt_layers(run_results)
     figures["full"]["slowest_dbt_nodes"] = slowest_nodes(run_results)
     figures["full"]["dbt_calls"] = dbt_invocations(DBT_PROJECT_DIR / "target", full["run_id"])
+    figures["full"]["slowest_steps"] = {p: slowest_steps(full, p) for p in ("ingest", "quality_gates", "publish")}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         figures["full"]["published_rows"] = con.execute("select count(*) from published.role_scores").fetchone()[0] \
@@ -417,6 +424,7 @@ def bench_one(home: Path, employees: int, months: int, seed: int) -> dict[str, A
         "dbt_layers_seconds": _dbt_layers(inc_results),
         "slowest_dbt_nodes": slowest_nodes(inc_results),
         "dbt_calls": dbt_invocations(DBT_PROJECT_DIR / "target", inc["run_id"]),
+        "slowest_steps": {p: slowest_steps(inc, p) for p in ("ingest", "quality_gates", "publish")},
         "share_of_full": round(inc["seconds"] / full["seconds"], 3) if full["seconds"] else None,
         "cpu_share_of_full": round(inc["cpu_seconds"] / full["cpu_seconds"], 3) if full["cpu_seconds"] else None,
         "rows_per_month_in_incremental_models": {t: rows.get(last) for t, rows in monthly_rows.items()},
@@ -489,6 +497,9 @@ def render(report: dict[str, Any], console) -> None:
             if run_figures.get("slowest_dbt_nodes"):
                 console.print(f"slowest dbt nodes ({label}): " + ", ".join(
                     f"{x['node']} {x['seconds']} s" for x in run_figures["slowest_dbt_nodes"]))
+            for phase, steps in run_figures.get("slowest_steps", {}).items():
+                console.print(f"slowest {phase} steps ({label}): "
+                              + ", ".join(f"{x['step']} {x['seconds']} s" for x in steps))
             for call in run_figures.get("dbt_calls", []):
                 console.print(f"dbt call ({label}) {call['asset']}: {call['dbt_seconds']} s, start-up and parse "
                               f"{call['startup_and_parse_seconds']} s (partial parse "

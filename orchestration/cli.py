@@ -28,13 +28,13 @@ def _use(landing: Path | None = None) -> None:
     get_settings().export_env()
 
 
-def _run_and_report(close_all: bool = False) -> None:
+def _run_and_report(close_all: bool = False, full_refresh: bool = False) -> None:
     from orchestration.pipeline_run import run_pipeline
 
     settings = get_settings()
     console.print(f"Landing folder: [bold]{settings.landing_dir}[/]")
     console.print(f"Warehouse:      [bold]{settings.warehouse_path}[/]")
-    result = run_pipeline()
+    result = run_pipeline(full_refresh=full_refresh)
     if not result.success:
         console.print("[bold red]Pipeline failed[/] (run id " + result.run_id + "):")
         for failure in result.failures:
@@ -111,10 +111,14 @@ def demo(
 def run(
     landing: Annotated[Path, typer.Option(help="Landing folder with your exports (see docs/sources.md).",
                                           exists=True, file_okay=False)] = None,
+    full_refresh: Annotated[bool, typer.Option(
+        "--full-refresh", help="Rebuild dbt's incremental models from scratch: once after upgrading ScoreLink "
+                               "or changing such a model's columns (an incremental run refuses a schema change)."
+    )] = False,
 ) -> None:
     """Run the pipeline on a landing folder (default: SCORELINK_HOME/landing)."""
     _use(landing)
-    _run_and_report()
+    _run_and_report(full_refresh=full_refresh)
 
 
 @app.command()

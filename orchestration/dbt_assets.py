@@ -155,6 +155,18 @@ def month_env(window: dg.TimeWindow | None) -> dict[str, str]:
 PARTITION_ENV = tuple(f"SCORELINK_{name.upper()}" for name in ("partition_start_month", "partition_end_month"))
 # dbt unit tests belong to CI (tests/test_engines.py runs a plain `dbt build`), not to every pipeline run.
 PIPELINE_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
+# A run tagged scorelink/dbt_full_refresh=true rebuilds the incremental models from scratch (`scorelink run
+# --full-refresh`, or the tag set when launching a run in the UI): needed once after an upgrade or a change of
+# such a model's columns, which an incremental run refuses (on_schema_change: fail).
+FULL_REFRESH_TAG = "scorelink/dbt_full_refresh"
+
+
+def build_args(run_tags: Mapping[str, str], dbt_args: dict[str, Any]) -> list[str]:
+    """The `dbt build` arguments of a pipeline run with these tags."""
+    args = ["build", "--vars", json.dumps(dbt_args), *PIPELINE_BUILD_ARGS]
+    if run_tags.get(FULL_REFRESH_TAG) == "true":
+        args.append("--full-refresh")
+    return args
 
 
 @contextlib.contextmanager
@@ -174,8 +186,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_args: dict[str, Any],
              env: dict[str, str] | None = None):
     with _environment(env or {}):  # the subprocess copies the environment when it starts, inside cli()
-        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_args), *PIPELINE_BUILD_ARGS], context=context,
-                             raise_on_error=False)
+        invocation = dbt.cli(build_args(context.run.tags, dbt_args), context=context, raise_on_error=False)
     yield from invocation.stream()
     failed = keep_run_results(invocation.target_path / "run_results.json", context.run_id)
     if not invocation.is_successful():

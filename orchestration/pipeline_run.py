@@ -35,8 +35,10 @@ class PipelineResult:
 
 
 def run_pipeline(instance: DagsterInstance | None = None, show_progress: bool = True,
-                 log_dir: Path | None = None) -> PipelineResult:
-    """Run the pipeline job once. dbt's own output goes to LOG_DIR/run-<run id>.log, not the terminal."""
+                 log_dir: Path | None = None, full_refresh: bool = False) -> PipelineResult:
+    """Run the pipeline job once. dbt's own output goes to LOG_DIR/run-<run id>.log, not the terminal.
+    full_refresh: dbt rebuilds its incremental models from scratch (the run tag FULL_REFRESH_TAG)."""
+    from orchestration.dbt_assets import FULL_REFRESH_TAG
     from orchestration.definitions import defs  # imported late: settings must be final first
 
     instance = instance or DagsterInstance.get()
@@ -47,7 +49,8 @@ def run_pipeline(instance: DagsterInstance | None = None, show_progress: bool = 
     def _execute():
         try:
             holder["result"] = job.execute_in_process(
-                instance=instance, run_id=run_id, raise_on_error=False, run_config=QUIET_LOGS)
+                instance=instance, run_id=run_id, raise_on_error=False, run_config=QUIET_LOGS,
+                tags={FULL_REFRESH_TAG: "true"} if full_refresh else None)
         except BaseException as exc:  # surfaced below, in the caller's thread
             holder["error"] = exc
 

@@ -50,6 +50,12 @@ def test_both_runs_succeed_and_every_phase_is_measured(report):
     times = sorted((round(float(r["execution_time"]), 2) for r in results), reverse=True)
     assert [x["seconds"] for x in month["slowest_dbt_nodes"]] == times[:10]
     assert any(r["unique_id"].startswith("test.") for r in results)  # the data tests are timed too
+    # the slowest Dagster steps of ingest, the gates and publication, slowest first
+    for figures in (full, month):
+        for phase, steps in figures["slowest_steps"].items():
+            assert 0 < len(steps) <= 5, phase
+            assert [x["seconds"] for x in steps] == sorted((x["seconds"] for x in steps), reverse=True)
+            assert sum(x["seconds"] for x in steps) <= figures["phases"][phase]["seconds"] + 0.05 * len(steps)
 
 
 def test_the_month_run_loads_again_exactly_the_rows_taken_out(report):

@@ -21,7 +21,7 @@ from dbt_runs import run_dbt
 from ingest.contract import default_contracts
 from ingest.landing import read_manifest
 from ingest.loader import load_entity
-from orchestration.dbt_assets import month_env, monthly_partitions
+from orchestration.dbt_assets import FULL_REFRESH_TAG, build_args, month_env, monthly_partitions
 
 EMPLOYEES, MONTHS, SEED = 40, 3, 11
 LAST = "2024-03"
@@ -128,3 +128,28 @@ def test_the_month_run_rewrites_exactly_the_months_whose_events_changed(built):
 def test_a_run_with_no_new_data_rewrites_nothing(built):
     assert built["built_rerun"] == built["built_after"]
     assert "OK created sql incremental model marts.fct_metric_events" in built["rerun_log"]
+
+
+def test_a_warehouse_from_before_needs_and_gets_a_full_refresh(built, tmp_path):
+    # a warehouse built before fct_metric_events had _built_at: an incremental run refuses the schema change ...
+    warehouse = tmp_path / "older.duckdb"
+    shutil.copyfile(built["inc"], warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"alter table {TABLE} drop column _built_at")
+    finally:
+        con.close()
+    select = ["--select", "fct_metric_events"]
+    refused = run_dbt(warehouse, tmp_path / "dbt", *build_args({}, {}), *select)
+    assert refused.returncode != 0 and "out of sync" in refused.stdout, refused.stdout[-3000:]
+    # ... and a run tagged for a full refresh (`scorelink run --full-refresh`) rebuilds it
+    rebuilt = run_dbt(warehouse, tmp_path / "dbt", *build_args({FULL_REFRESH_TAG: "true"}, {}), *select)
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    assert _events(warehouse) == _events(built["full"])
+    assert len(set(_built_at(warehouse).values())) == 1
+
+
+def test_only_the_full_refresh_tag_adds_full_refresh():
+    assert "--full-refresh" not in build_args({}, {"base_currency": "CNY"})
+    assert "--full-refresh" not in build_args({FULL_REFRESH_TAG: "false"}, {})
+    assert build_args({FULL_REFRESH_TAG: "true"}, {})[-1] == "--full-refresh"
