@@ -68,7 +68,8 @@
 {% macro spark__cte_not_materialized() -%}{%- endmacro %}
 
 
-{# A 64-bit hash of the given columns of one row (null-safe: a null and an empty string hash differently). #}
+{# A 64-bit hash of the given columns of one row (null-safe: a null and an empty string hash differently).
+   Not needed on Spark, which builds these models as plain tables. #}
 {% macro row_hash(columns) -%}
     {{ return(adapter.dispatch('row_hash', 'scorelink')(columns)) }}
 {%- endmacro %}
@@ -79,10 +80,6 @@
 
 {% macro postgres__row_hash(columns) -%}
     hashtextextended(cast(row({{ columns | join(', ') }}) as text), 0)
-{%- endmacro %}
-
-{% macro spark__row_hash(columns) -%}
-    xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
 
 
