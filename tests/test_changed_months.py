@@ -16,11 +16,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_runs import run_dbt
+from dbt_runs import landing_without_month, load_landing, run_dbt
 
-from ingest.contract import default_contracts
-from ingest.landing import read_manifest
-from ingest.loader import load_entity
 from orchestration.dbt_assets import FULL_REFRESH_TAG, build_args, month_env, monthly_partitions
 
 EMPLOYEES, MONTHS, SEED = 40, 3, 11
@@ -28,17 +25,6 @@ LAST = "2024-03"
 TABLE = "marts.fct_metric_events"
 SELECT = ["--select", "+fct_metric_events", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
 pytestmark = pytest.mark.slow
-
-
-def _load(warehouse: Path, landing: Path) -> None:
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
-    try:
-        timezone = read_manifest(landing).timezone
-        for contract in default_contracts().values():
-            load_entity(con, contract, landing, timezone)
-    finally:
-        con.close()
 
 
 def _build(warehouse: Path, work: Path, env: dict[str, str] | None = None) -> str:
@@ -83,21 +69,16 @@ def built(tmp_path_factory):
     landing = work / "company" / "landing"
 
     full = work / "full" / "warehouse.duckdb"
-    _load(full, landing)
+    load_landing(full, landing)
     _build(full, work / "full")
 
-    partial_landing = work / "partial" / "landing"
-    shutil.copytree(landing, partial_landing)
-    held_back = sorted(partial_landing.rglob(f"*_{LAST}.*"))
-    assert len(held_back) == 5, held_back  # the five monthly entities
-    for path in held_back:
-        path.unlink()
+    partial_landing = landing_without_month(landing, work / "partial" / "landing", LAST)
     inc = work / "inc" / "warehouse.duckdb"
-    _load(inc, partial_landing)
+    load_landing(inc, partial_landing)
     _build(inc, work / "inc")
     before, built_before = _events(inc), _built_at(inc)
 
-    _load(inc, landing)  # the last month arrives
+    load_landing(inc, landing)  # the last month arrives
     log = _build(inc, work / "inc", env=month_env(monthly_partitions.time_window_for_partition_key(f"{LAST}-01")))
     after, built_after = _events(inc), _built_at(inc)
 

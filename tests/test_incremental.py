@@ -19,11 +19,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_runs import run_dbt
+from dbt_runs import landing_without_month, load_landing, run_dbt
 
-from ingest.contract import default_contracts
-from ingest.landing import read_manifest
-from ingest.loader import load_entity
 from orchestration.dbt_assets import month_env, monthly_partitions
 
 EMPLOYEES, MONTHS, SEED = 40, 3, 11
@@ -47,17 +44,6 @@ MODELS = {
 SELECT = ["--select", "+stg_attendance__punches", "+stg_crm__activities", "+stg_erp__inventory_snapshots",
           "+int_sales_order_lines_converted"]
 MARK = "MARKED"
-
-
-def _load(warehouse: Path, landing: Path) -> None:
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
-    try:
-        timezone = read_manifest(landing).timezone
-        for contract in default_contracts().values():
-            load_entity(con, contract, landing, timezone)
-    finally:
-        con.close()
 
 
 def _dbt(warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = None) -> None:
@@ -88,18 +74,13 @@ def built(tmp_path_factory):
     landing = work / "company" / "landing"
 
     full = work / "full" / "warehouse.duckdb"
-    _load(full, landing)
+    load_landing(full, landing)
     _dbt(full, work / "full")
 
     # B: every file but the last month's, built in full
-    partial_landing = work / "partial" / "landing"
-    shutil.copytree(landing, partial_landing)
-    held_back = sorted(partial_landing.rglob(f"*_{LAST}.*"))
-    assert len(held_back) == 5, held_back  # the five monthly entities
-    for path in held_back:
-        path.unlink()
+    partial_landing = landing_without_month(landing, work / "partial" / "landing", LAST)
     inc = work / "inc" / "warehouse.duckdb"
-    _load(inc, partial_landing)
+    load_landing(inc, partial_landing)
     _dbt(inc, work / "inc")
 
     con = duckdb.connect(str(inc))
@@ -111,7 +92,7 @@ def built(tmp_path_factory):
         con.close()
 
     # the last month arrives (with late and repeated records of earlier months); build it incrementally
-    _load(inc, landing)
+    load_landing(inc, landing)
     _dbt(inc, work / "inc", env=month_env(monthly_partitions.time_window_for_partition_key(f"{LAST}-01")))
     con = duckdb.connect(str(inc))
     try:
